@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "digest.h"
+
+#include <errno.h>
+#include <xxhash.h>
+
+int digest_init(struct digest *d)
+{
+	d->state = XXH3_createState();
+	if (!d->state)
+		return -ENOMEM;
+	XXH3_64bits_reset(d->state);
+	return 0;
+}
+
+void digest_update_pages(struct digest *d, const void *addr, uint64_t size, size_t page_size)
+{
+	uint64_t off;
+
+	/* Hash of per-page hashes: the same value whether pages arrive in one range or many. */
+	for (off = 0; off < size; off += page_size) {
+		XXH64_hash_t h = XXH3_64bits((const char *)addr + off, page_size);
+
+		XXH3_64bits_update(d->state, &h, sizeof(h));
+	}
+}
+
+uint64_t digest_final(struct digest *d)
+{
+	uint64_t h = XXH3_64bits_digest(d->state);
+
+	XXH3_freeState(d->state);
+	d->state = NULL;
+	return h;
+}
+
+uint64_t digest_range(const void *addr, uint64_t size, size_t page_size)
+{
+	struct digest d;
+
+	if (digest_init(&d))
+		return 0;
+	digest_update_pages(&d, addr, size, page_size);
+	return digest_final(&d);
+}

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Memory digests: equal digests mean byte-identical memory, page by page. */
+#ifndef COMMON_DIGEST_H
+#define COMMON_DIGEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct digest {
+	void *state; /* XXH3 streaming state */
+};
+
+int digest_init(struct digest *d);
+/* Feeds the pages of [addr, addr+size) in order; order matters. */
+void digest_update_pages(struct digest *d, const void *addr, uint64_t size, size_t page_size);
+uint64_t digest_final(struct digest *d);
+
+/* Digest of one contiguous range, pages in order. */
+uint64_t digest_range(const void *addr, uint64_t size, size_t page_size);
+
+#endif

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* TCP helpers: every socket the project opens goes through here (TCP_NODELAY, dead-peer bound). */
+#ifndef COMMON_NET_H
+#define COMMON_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct net_addr {
+	struct sockaddr_storage ss;
+	socklen_t len;
+};
+
+/* "host:port", "[v6]:port" or ":port" (then default_host). Returns 0 or -EINVAL. */
+int net_parse_addr(const char *text, const char *default_host, struct net_addr *out);
+void net_format_addr(const struct net_addr *addr, char *buf, size_t len);
+
+int net_listen(const struct net_addr *addr, int backlog);
+/* Bound port of a listening socket (for port 0). */
+int net_local_port(int fd);
+/* Wait up to timeout_ms (-1: forever) for a connection. */
+int net_accept(int listen_fd, int timeout_ms);
+/* Retries refused connections until timeout_ms has passed. */
+int net_connect(const struct net_addr *addr, int timeout_ms);
+
+/*
+ * TCP_NODELAY, and a bound on how long unacknowledged data may sit before the
+ * kernel declares the peer dead (TCP_USER_TIMEOUT plus keepalive probes).
+ */
+int net_tune(int fd, unsigned int dead_peer_ms);
+
+/* Blocking full transfers with an overall timeout (-1: none). 0, -ETIMEDOUT, -ECONNRESET, -errno. */
+int net_read_full(int fd, void *buf, size_t len, int timeout_ms);
+int net_write_full(int fd, const void *buf, size_t len, int timeout_ms);
+
+#endif

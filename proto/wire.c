@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "wire.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <string.h>
+
+static const struct {
+	const char *name;
+	size_t max_body;
+	const ProtobufCMessageDescriptor *desc;
+} wire_types[WIRE_TYPE_END] = {
+	[WIRE_HELLO] = { "hello", 64, &wire__hello__descriptor },
+	[WIRE_LAYOUT] = { "memory-layout", 64 * 48, &wire__memory_layout__descriptor },
+	[WIRE_PAGE_REQUEST] = { "page-request", 48, &wire__page_request__descriptor },
+	[WIRE_PAGE] = { "page", 48, &wire__page_header__descriptor },
+	[WIRE_PUSH_DONE] = { "push-done", 16, &wire__push_done__descriptor },
+	[WIRE_COMPLETE] = { "complete", 16, &wire__complete__descriptor },
+	[WIRE_ERROR] = { "error", 16 + WIRE_MAX_ERROR_TEXT, &wire__error__descriptor },
+};
+
+const char *wire_type_name(unsigned int type)
+{
+	if (type == 0 || type >= WIRE_TYPE_END)
+		return "unknown";
+	return wire_types[type].name;
+}
+
+size_t wire_max_body(unsigned int type)
+{
+	if (type == 0 || type >= WIRE_TYPE_END)
+		return 0;
+	return wire_types[type].max_body;
+}
+
+void wire_frame_hdr_encode(void *buf, enum wire_type type, uint32_t len)
+{
+	uint32_t le_len = htole32(len);
+	uint16_t le_type = htole16((uint16_t)type), reserved = 0;
+
+	memcpy(buf, &le_len, 4);
+	memcpy((char *)buf + 4, &le_type, 2);
+	memcpy((char *)buf + 6, &reserved, 2);
+}
+
+int wire_frame_hdr_decode(const void *buf, struct wire_frame_hdr *hdr)
+{
+	uint32_t len;
+	uint16_t type, reserved;
+
+	memcpy(&len, buf, 4);
+	memcpy(&type, (const char *)buf + 4, 2);
+	memcpy(&reserved, (const char *)buf + 6, 2);
+	hdr->len = le32toh(len);
+	hdr->type = le16toh(type);
+	if (reserved || !wire_max_body(hdr->type))
+		return -EPROTO;
+	if (hdr->len > wire_max_body(hdr->type))
+		return -EMSGSIZE;
+	return 0;
+}
+
+ssize_t wire_encode(enum wire_type type, const ProtobufCMessage *msg, void *buf, size_t cap)
+{
+	size_t len = protobuf_c_message_get_packed_size(msg);
+
+	if (!wire_max_body(type) || msg->descriptor != wire_types[type].desc)
+		return -EINVAL;
+	if (len > wire_max_body(type) || WIRE_FRAME_HDR_SIZE + len > cap)
+		return -EMSGSIZE;
+	wire_frame_hdr_encode(buf, type, (uint32_t)len);
+	protobuf_c_message_pack(msg, (uint8_t *)buf + WIRE_FRAME_HDR_SIZE);
+	return (ssize_t)(WIRE_FRAME_HDR_SIZE + len);
+}
+
+static void *arena_alloc(void *data, size_t size)
+{
+	struct wire_arena *arena = data;
+	size_t start = (arena->used + 15) & ~(size_t)15;
+
+	if (size > WIRE_ARENA_SIZE || start > WIRE_ARENA_SIZE - size) {
+		arena->exhausted = true;
+		return NULL;
+	}
+	arena->used = start + size;
+	return arena->mem + start;
+}
+
+static void arena_free(void *data, void *ptr)
+{
+	/* Freed all at once by wire_arena_reset(). */
+}
+
+void wire_arena_init(struct wire_arena *arena)
+{
+	arena->allocator.alloc = arena_alloc;
+	arena->allocator.free = arena_free;
+	arena->allocator.allocator_data = arena;
+	wire_arena_reset(arena);
+}
+
+void wire_arena_reset(struct wire_arena *arena)
+{
+	arena->used = 0;
+	arena->exhausted = false;
+}
+
+int wire_decode(struct wire_arena *arena, enum wire_type type, const void *body, size_t len,
+		ProtobufCMessage **out)
+{
+	ProtobufCMessage *msg;
+
+	if (!wire_max_body(type))
+		return -EPROTO;
+	if (len > wire_max_body(type))
+		return -EMSGSIZE;
+	wire_arena_reset(arena);
+	msg = protobuf_c_message_unpack(wire_types[type].desc, &arena->allocator, len, body);
+	if (!msg)
+		return arena->exhausted ? -ENOMEM : -EPROTO;
+	*out = msg;
+	return 0;
+}

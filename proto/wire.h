@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Framing, bounded decoding and validation of the wire protocol (wire.proto).
+ *
+ * A frame is an 8-byte little-endian header { u32 body length; u16 type; u16 reserved = 0 }
+ * followed by the protobuf body. A WIRE_PAGE frame's body is a PageHeader, and the raw page
+ * bytes follow the body, outside it, so a receiver can install them from where they landed.
+ * docs/protocol.md is the full specification.
+ */
+#ifndef PROTO_WIRE_H
+#define PROTO_WIRE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "wire.pb-c.h"
+
+#define WIRE_MAGIC 0x50474d31u /* "PGM1" */
+#define WIRE_VERSION 1u
+#define WIRE_FRAME_HDR_SIZE 8u
+#define WIRE_MAX_REGIONS 64u
+#define WIRE_MAX_REQUEST_PAGES 64u
+#define WIRE_MAX_PAGE_RUN (256u * 1024u)
+#define WIRE_MAX_ERROR_TEXT 512u
+
+/* PageHeader.flags */
+#define WIRE_PAGE_FLAG_ZERO 0x1u   /* every byte of the range is zero; no payload follows */
+#define WIRE_PAGE_FLAG_DEMAND 0x2u /* the answer to a PageRequest */
+#define WIRE_PAGE_FLAGS_KNOWN (WIRE_PAGE_FLAG_ZERO | WIRE_PAGE_FLAG_DEMAND)
+
+enum wire_type {
+	WIRE_HELLO = 1,
+	WIRE_LAYOUT = 2,
+	WIRE_PAGE_REQUEST = 3,
+	WIRE_PAGE = 4,
+	WIRE_PUSH_DONE = 5,
+	WIRE_COMPLETE = 6,
+	WIRE_ERROR = 7,
+	WIRE_TYPE_END,
+};
+
+struct wire_frame_hdr {
+	uint32_t len;
+	uint16_t type;
+};
+
+const char *wire_type_name(unsigned int type);
+/* Largest body a frame of this type may carry (0 for an unknown type). */
+size_t wire_max_body(unsigned int type);
+
+void wire_frame_hdr_encode(void *buf, enum wire_type type, uint32_t len);
+/* -EPROTO for an unknown type or reserved bits, -EMSGSIZE for a body over the type's cap. */
+int wire_frame_hdr_decode(const void *buf, struct wire_frame_hdr *hdr);
+
+/* Header + body into buf. Returns the frame size or -EMSGSIZE. */
+ssize_t wire_encode(enum wire_type type, const ProtobufCMessage *msg, void *buf, size_t cap);
+
+/*
+ * Bounded decoding: protobuf-c allocates from this arena only, so a hostile body can cost
+ * at most its size. One arena holds one decoded message; wire_arena_reset() frees it.
+ */
+#define WIRE_ARENA_SIZE (64u * 1024u)
+struct wire_arena {
+	ProtobufCAllocator allocator;
+	size_t used;
+	bool exhausted;
+	_Alignas(16) unsigned char mem[WIRE_ARENA_SIZE];
+};
+void wire_arena_init(struct wire_arena *arena);
+void wire_arena_reset(struct wire_arena *arena);
+
+/* Unpacks a body of the given type. 0, -EPROTO (malformed), -ENOMEM (over the arena). */
+int wire_decode(struct wire_arena *arena, enum wire_type type, const void *body, size_t len,
+		ProtobufCMessage **out);
+
+/* The memory layout both ends agree on, in plain C. */
+struct wire_region {
+	uint32_t id;
+	uint64_t gpa;
+	uint64_t size;
+	int backing; /* Wire__Backing */
+};
+struct wire_layout {
+	uint32_t n_regions;
+	struct wire_region regions[WIRE_MAX_REGIONS];
+};
+
+/*
+ * Meaning checks after unpacking. Each returns 0, or a negative errno with a sentence in
+ * err (for the log and for the Error message sent back).
+ */
+int wire_check_hello(const Wire__Hello *hello, uint32_t page_size, Wire__Channel channel,
+		     char *err, size_t err_len);
+int wire_layout_from_msg(const Wire__MemoryLayout *msg, uint32_t page_size,
+			 struct wire_layout *layout, char *err, size_t err_len);
+void wire_layout_to_msg(const struct wire_layout *layout, Wire__MemoryLayout *msg,
+			Wire__Region *region_storage, Wire__Region **region_ptrs);
+int wire_check_page_request(const Wire__PageRequest *req, const struct wire_layout *layout,
+			    uint32_t page_size, char *err, size_t err_len);
+int wire_check_page_header(const Wire__PageHeader *hdr, const struct wire_layout *layout,
+			   uint32_t page_size, char *err, size_t err_len);
+
+/* Blocking message I/O for handshakes and the source's request loop (timeout -1: none). */
+int wire_send(int fd, enum wire_type type, const ProtobufCMessage *msg, int timeout_ms);
+int wire_send_error(int fd, Wire__ErrorCode code, const char *text);
+/*
+ * Receives one frame. On return *type is set and *msg is decoded from arena (reset first).
+ * A WIRE_PAGE frame's payload is left in the socket for the caller.
+ */
+int wire_recv(int fd, struct wire_arena *arena, unsigned int *type, ProtobufCMessage **msg,
+	      int timeout_ms);
+
+#endif

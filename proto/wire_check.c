@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Meaning checks after unpacking: a message that decodes is not yet a message we accept. */
+#include "wire.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+
+#define fail(err, err_len, code, ...)                         \
+	({                                                    \
+		snprintf((err), (err_len), __VA_ARGS__);      \
+		(code);                                       \
+	})
+
+int wire_check_hello(const Wire__Hello *hello, uint32_t page_size, Wire__Channel channel,
+		     char *err, size_t err_len)
+{
+	if (hello->magic != WIRE_MAGIC)
+		return fail(err, err_len, -EPROTO, "bad magic 0x%08x (expected 0x%08x): not a pager peer",
+			    hello->magic, WIRE_MAGIC);
+	if (hello->version != WIRE_VERSION)
+		return fail(err, err_len, -EPROTONOSUPPORT,
+			    "protocol version %u, this end speaks version %u", hello->version,
+			    WIRE_VERSION);
+	if (hello->page_size != page_size)
+		return fail(err, err_len, -EPROTO, "page size %u, this end uses %u", hello->page_size,
+			    page_size);
+	if (hello->features)
+		return fail(err, err_len, -EPROTO, "unknown feature bits 0x%" PRIx64, hello->features);
+	if (channel != WIRE__CHANNEL__CHANNEL_UNSPECIFIED && hello->channel != channel)
+		return fail(err, err_len, -EPROTO, "channel %d, expected %d", hello->channel, channel);
+	if (hello->channel != WIRE__CHANNEL__CHANNEL_DEMAND &&
+	    hello->channel != WIRE__CHANNEL__CHANNEL_PUSH)
+		return fail(err, err_len, -EPROTO, "unknown channel %d", hello->channel);
+	return 0;
+}
+
+int wire_layout_from_msg(const Wire__MemoryLayout *msg, uint32_t page_size,
+			 struct wire_layout *layout, char *err, size_t err_len)
+{
+	uint64_t mask = page_size - 1;
+	size_t i, j;
+
+	if (msg->n_regions == 0)
+		return fail(err, err_len, -EINVAL, "memory layout has no region");
+	if (msg->n_regions > WIRE_MAX_REGIONS)
+		return fail(err, err_len, -E2BIG, "memory layout has %zu regions, at most %u",
+			    msg->n_regions, WIRE_MAX_REGIONS);
+	for (i = 0; i < msg->n_regions; i++) {
+		const Wire__Region *r = msg->regions[i];
+
+		if (r->id != i)
+			return fail(err, err_len, -EINVAL, "region %zu has id %u (ids are 0..n-1 in order)",
+				    i, r->id);
+		if (!r->size || (r->size & mask) || (r->guest_phys_addr & mask))
+			return fail(err, err_len, -EINVAL,
+				    "region %u: address 0x%" PRIx64 " size 0x%" PRIx64
+				    " not page aligned or empty",
+				    r->id, r->guest_phys_addr, r->size);
+		if (r->guest_phys_addr + r->size < r->guest_phys_addr)
+			return fail(err, err_len, -EINVAL, "region %u wraps the address space", r->id);
+		if (r->backing < WIRE__BACKING__BACKING_ANON || r->backing > WIRE__BACKING__BACKING_HUGETLB)
+			return fail(err, err_len, -EINVAL, "region %u: unknown backing %d", r->id,
+				    r->backing);
+		for (j = 0; j < i; j++) {
+			const struct wire_region *o = &layout->regions[j];
+
+			if (r->guest_phys_addr < o->gpa + o->size &&
+			    o->gpa < r->guest_phys_addr + r->size)
+				return fail(err, err_len, -EINVAL, "regions %u and %u overlap", o->id,
+					    r->id);
+		}
+		layout->regions[i] = (struct wire_region){
+			.id = r->id,
+			.gpa = r->guest_phys_addr,
+			.size = r->size,
+			.backing = r->backing,
+		};
+	}
+	layout->n_regions = (uint32_t)msg->n_regions;
+	return 0;
+}
+
+void wire_layout_to_msg(const struct wire_layout *layout, Wire__MemoryLayout *msg,
+			Wire__Region *region_storage, Wire__Region **region_ptrs)
+{
+	uint32_t i;
+
+	wire__memory_layout__init(msg);
+	for (i = 0; i < layout->n_regions; i++) {
+		wire__region__init(&region_storage[i]);
+		region_storage[i].id = layout->regions[i].id;
+		region_storage[i].guest_phys_addr = layout->regions[i].gpa;
+		region_storage[i].size = layout->regions[i].size;
+		region_storage[i].backing = layout->regions[i].backing;
+		region_ptrs[i] = &region_storage[i];
+	}
+	msg->n_regions = layout->n_regions;
+	msg->regions = region_ptrs;
+}
+
+static int check_range(const struct wire_layout *layout, uint32_t page_size, uint32_t region,
+		       uint64_t offset, uint64_t length, char *err, size_t err_len)
+{
+	const struct wire_region *r;
+
+	if (region >= layout->n_regions)
+		return fail(err, err_len, -ERANGE, "region %u does not exist (%u regions)", region,
+			    layout->n_regions);
+	r = &layout->regions[region];
+	if (offset & (page_size - 1))
+		return fail(err, err_len, -EINVAL, "offset 0x%" PRIx64 " is not page aligned", offset);
+	if (offset >= r->size || length > r->size - offset)
+		return fail(err, err_len, -ERANGE,
+			    "range 0x%" PRIx64 "+0x%" PRIx64 " outside region %u (size 0x%" PRIx64 ")",
+			    offset, length, region, r->size);
+	return 0;
+}
+
+int wire_check_page_request(const Wire__PageRequest *req, const struct wire_layout *layout,
+			    uint32_t page_size, char *err, size_t err_len)
+{
+	if (req->count == 0 || req->count > WIRE_MAX_REQUEST_PAGES)
+		return fail(err, err_len, -EINVAL, "request for %u pages (1..%u)", req->count,
+			    WIRE_MAX_REQUEST_PAGES);
+	return check_range(layout, page_size, req->region, req->offset,
+			   (uint64_t)req->count * page_size, err, err_len);
+}
+
+int wire_check_page_header(const Wire__PageHeader *hdr, const struct wire_layout *layout,
+			   uint32_t page_size, char *err, size_t err_len)
+{
+	if (hdr->flags & ~WIRE_PAGE_FLAGS_KNOWN)
+		return fail(err, err_len, -EINVAL, "unknown page flags 0x%x", hdr->flags);
+	if (!hdr->length || hdr->length % page_size || hdr->length > WIRE_MAX_PAGE_RUN)
+		return fail(err, err_len, -EINVAL,
+			    "page length %u is not a non-zero multiple of %u up to %u", hdr->length,
+			    page_size, WIRE_MAX_PAGE_RUN);
+	if (!!(hdr->flags & WIRE_PAGE_FLAG_DEMAND) != !!hdr->request_id)
+		return fail(err, err_len, -EINVAL, "demand flag and request id %" PRIu64 " disagree",
+			    hdr->request_id);
+	return check_range(layout, page_size, hdr->region, hdr->offset, hdr->length, err, err_len);
+}
