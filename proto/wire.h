@@ -15,12 +15,13 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "pager_layout.h"
 #include "wire.pb-c.h"
 
 #define WIRE_MAGIC 0x50474d31u /* "PGM1" */
 #define WIRE_VERSION 1u
 #define WIRE_FRAME_HDR_SIZE 8u
-#define WIRE_MAX_REGIONS 64u
+#define WIRE_MAX_REGIONS PAGER_MAX_REGIONS
 #define WIRE_MAX_REQUEST_PAGES 64u
 #define WIRE_MAX_PAGE_RUN (256u * 1024u)
 #define WIRE_MAX_ERROR_TEXT 512u
@@ -75,18 +76,6 @@ void wire_arena_reset(struct wire_arena *arena);
 int wire_decode(struct wire_arena *arena, enum wire_type type, const void *body, size_t len,
 		ProtobufCMessage **out);
 
-/* The memory layout both ends agree on, in plain C. */
-struct wire_region {
-	uint32_t id;
-	uint64_t gpa;
-	uint64_t size;
-	int backing; /* Wire__Backing */
-};
-struct wire_layout {
-	uint32_t n_regions;
-	struct wire_region regions[WIRE_MAX_REGIONS];
-};
-
 /*
  * Meaning checks after unpacking. Each returns 0, or a negative errno with a sentence in
  * err (for the log and for the Error message sent back).
@@ -94,12 +83,12 @@ struct wire_layout {
 int wire_check_hello(const Wire__Hello *hello, uint32_t page_size, Wire__Channel channel,
 		     char *err, size_t err_len);
 int wire_layout_from_msg(const Wire__MemoryLayout *msg, uint32_t page_size,
-			 struct wire_layout *layout, char *err, size_t err_len);
-void wire_layout_to_msg(const struct wire_layout *layout, Wire__MemoryLayout *msg,
+			 struct pager_layout *layout, char *err, size_t err_len);
+void wire_layout_to_msg(const struct pager_layout *layout, Wire__MemoryLayout *msg,
 			Wire__Region *region_storage, Wire__Region **region_ptrs);
-int wire_check_page_request(const Wire__PageRequest *req, const struct wire_layout *layout,
+int wire_check_page_request(const Wire__PageRequest *req, const struct pager_layout *layout,
 			    uint32_t page_size, char *err, size_t err_len);
-int wire_check_page_header(const Wire__PageHeader *hdr, const struct wire_layout *layout,
+int wire_check_page_header(const Wire__PageHeader *hdr, const struct pager_layout *layout,
 			   uint32_t page_size, char *err, size_t err_len);
 
 /* Blocking message I/O for handshakes and the source's request loop (timeout -1: none). */

@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * libpager: fill memory lazily from a remote source over TCP, through userfaultfd.
+ *
+ * Destination side (struct pager): the owner maps memory, registers it with pager_add_region()
+ * before anything touches it, and calls pager_start() with two connected sockets. From then on
+ * a listener thread serves every missing-page fault, from any thread of the process and from
+ * the kernel itself (a read(2) into the memory, or a KVM ioctl touching guest memory): it asks
+ * the source for the page, installs it and wakes the waiters. Pages the source pushes in the
+ * background are installed as they come. pager_wait() returns when every page is present.
+ *
+ * Source side (struct pager_source): serves a memory image to one destination, demand requests
+ * first and a background push of the rest.
+ *
+ * Every function returns 0 (or a count) or a negative errno. Nothing here knows about KVM.
+ */
+#ifndef PAGER_H
+#define PAGER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "pager_layout.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Connection setup (both ends) ---- */
+
+/*
+ * The handshake on a migration's two sockets: hello on both, then the memory layout from the
+ * source on the demand socket. The side that opened the connections (`connected`) names each
+ * socket's channel in its hello and speaks first; the accepting side learns the channels from
+ * those hellos and swaps *demand_fd and *push_fd into place if they came the other way round.
+ * A mismatch (magic, version, page size, session) is an error on both ends: the side that sees
+ * it sends an Error message saying why. After the handshake the owner may exchange its own
+ * messages on the demand socket (a VMM sends vCPU state) before serving pages.
+ */
+int pager_handshake_source(int *demand_fd, int *push_fd, bool connected, uint64_t session_id,
+			   const struct pager_layout *layout, int timeout_ms, char *err,
+			   size_t err_len);
+int pager_handshake_dest(int *demand_fd, int *push_fd, bool connected, uint64_t session_id,
+			 struct pager_layout *layout, int timeout_ms, char *err, size_t err_len);
+
+/* ---- Destination: the pager ---- */
+
+struct pager;
+
+struct pager_options {
+	/* CPU for the listener thread; -1 leaves placement to the scheduler. */
+	int listener_cpu;
+	/* A silent source is declared dead after about this long (0: kernel defaults). */
+	unsigned int dead_peer_ms;
+};
+
+void pager_options_init(struct pager_options *opts);
+int pager_create(const struct pager_options *opts, struct pager **out);
+
+/*
+ * Registers [addr, addr+size) in userfaultfd MISSING mode as region `id` of the layout.
+ * The memory must be private anonymous, page aligned, and not yet touched (-EEXIST if a page
+ * is already resident: it would never be fetched). Must precede pager_start().
+ */
+int pager_add_region(struct pager *p, uint32_t id, void *addr, uint64_t size);
+
+/* Takes ownership of both sockets and starts the listener thread. */
+int pager_start(struct pager *p, int demand_fd, int push_fd);
+
+/*
+ * Waits until every page is present (0), the pager failed (the error, see pager_error()),
+ * or timeout_ms passed (-ETIMEDOUT; -1 waits forever). After a failure, threads blocked on
+ * missing pages stay blocked: they are never given wrong or zero data.
+ */
+int pager_wait(struct pager *p, int timeout_ms);
+/* The reason for the failure, a sentence naming the cause and the pages still missing. */
+const char *pager_error(struct pager *p);
+
+bool pager_page_present(const struct pager *p, const void *addr);
+uint64_t pager_pages_missing(const struct pager *p);
+
+#define PAGER_MAX_THREAD_STATS 64u
+
+struct pager_thread_stats {
+	pid_t tid;
+	uint64_t faults;
+	uint64_t blocked_ns; /* sum of this thread's fault waits */
+};
+
+struct pager_stats {
+	uint64_t pages_total;
+	uint64_t pages_present;
+	/* How each page got here; the three add up to pages_present. */
+	uint64_t pages_demand; /* data pages answering a request */
+	uint64_t pages_push;   /* data pages from the background push */
+	uint64_t pages_zero;   /* installed as the zero page, from either stream */
+	uint64_t pages_duplicate; /* arrived when already present: a push/demand race, dropped */
+	uint64_t bytes_received;  /* page payload bytes */
+	uint64_t faults;          /* fault events read from userfaultfd */
+	uint64_t faults_coalesced; /* faults on a page already requested: no second request */
+	uint64_t faults_present;   /* faults on a page already installed: woken at once */
+	uint64_t requests_sent;
+	uint64_t install_retries; /* EAGAIN from an install, retried */
+	/* Fault service latency, from reading the fault to waking its thread. */
+	uint64_t latency_count;
+	uint64_t latency_p50_ns, latency_p90_ns, latency_p99_ns, latency_p999_ns, latency_max_ns;
+	uint64_t latency_mean_ns;
+	uint64_t duration_ns; /* pager_start() to the last page (or to now) */
+	uint32_t n_threads;
+	struct pager_thread_stats threads[PAGER_MAX_THREAD_STATS];
+	uint64_t threads_other_faults; /* faults of threads past the table */
+};
+
+/* A consistent snapshot; safe from any thread at any time. */
+int pager_get_stats(struct pager *p, struct pager_stats *out);
+void pager_stats_write_json(const struct pager_stats *s, FILE *out);
+void pager_stats_write_summary(const struct pager_stats *s, FILE *out);
+
+/*
+ * Stops the listener and releases everything. If pages are still missing, the regions are made
+ * inaccessible first, so a thread still blocked on one gets SIGSEGV (or its syscall EFAULT)
+ * instead of a zero page.
+ */
+void pager_destroy(struct pager *p);
+
+/* ---- Source: the page server ---- */
+
+struct pager_source;
+
+struct pager_source_options {
+	bool push;                /* background push of every page not yet sent */
+	uint32_t push_run_pages;  /* pages per push message, 1..64 */
+	uint32_t prepage_window;  /* pages after a demanded page pushed next (0: no pre-paging) */
+	int demand_cpu, push_cpu; /* thread placement; -1: scheduler's choice */
+	int io_timeout_ms;        /* a stalled destination fails the send after this long */
+	int push_nice;            /* nice value of the push thread (default 10: demand first) */
+};
+
+void pager_source_options_init(struct pager_source_options *opts);
+int pager_source_create(const struct pager_source_options *opts, struct pager_source **out);
+/* Serves [addr, addr+size) as region `id`; the caller keeps the memory until serve returns. */
+int pager_source_add_region(struct pager_source *src, uint32_t id, uint64_t gpa,
+			    const void *addr, uint64_t size);
+void pager_source_layout(const struct pager_source *src, struct pager_layout *layout);
+
+/*
+ * Serves demand requests and pushes until the destination reports completion (0), or fails
+ * (the error; pager_source_error() says why). Both sockets stay owned by the caller.
+ */
+int pager_source_serve(struct pager_source *src, int demand_fd, int push_fd);
+const char *pager_source_error(struct pager_source *src);
+
+struct pager_source_stats {
+	uint64_t requests;            /* PageRequest messages */
+	uint64_t pages_demand;        /* pages sent answering requests */
+	uint64_t pages_push;          /* pages sent by the push */
+	uint64_t pages_zero;          /* of those, sent as zero pages */
+	uint64_t duplicate_requests;  /* pages requested more than once */
+	uint64_t prepage_jumps;       /* times the push moved to a demanded spot */
+	uint64_t bytes_sent;
+};
+void pager_source_get_stats(struct pager_source *src, struct pager_source_stats *out);
+void pager_source_stats_write_json(const struct pager_source_stats *s, FILE *out);
+void pager_source_destroy(struct pager_source *src);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Receive buffer of one connection: bytes land at the tail (io_uring recv), whole frames are
+ * taken from the head. A page frame's payload is used in place (UFFDIO_COPY reads it from
+ * here), so it is never copied twice in user space.
+ */
+#ifndef PAGER_RX_BUFFER_H
+#define PAGER_RX_BUFFER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wire.h"
+
+struct rx_buffer {
+	uint8_t *data;
+	size_t cap, head, tail;
+};
+
+struct rx_frame {
+	unsigned int type;
+	ProtobufCMessage *msg;  /* decoded body, in the caller's arena */
+	const uint8_t *payload; /* WIRE_PAGE without the zero flag: the page bytes */
+	uint32_t payload_len;
+	size_t frame_len;       /* header + body + payload */
+};
+
+int rx_buffer_init(struct rx_buffer *rb, size_t cap);
+void rx_buffer_free(struct rx_buffer *rb);
+
+static inline uint8_t *rx_buffer_space_ptr(struct rx_buffer *rb)
+{
+	return rb->data + rb->tail;
+}
+
+static inline size_t rx_buffer_space(const struct rx_buffer *rb)
+{
+	return rb->cap - rb->tail;
+}
+
+static inline void rx_buffer_commit(struct rx_buffer *rb, size_t n)
+{
+	rb->tail += n;
+}
+
+static inline size_t rx_buffer_pending(const struct rx_buffer *rb)
+{
+	return rb->tail - rb->head;
+}
+
+/*
+ * The next whole frame: 1 (frame filled, decoded into arena), 0 (need more bytes), or a
+ * negative errno with the reason in err (malformed header or body, oversized frame).
+ */
+int rx_buffer_next(struct rx_buffer *rb, struct wire_arena *arena, struct rx_frame *frame,
+		   char *err, size_t err_len);
+void rx_buffer_consume(struct rx_buffer *rb, const struct rx_frame *frame);
+/* Makes room for at least one largest frame at the tail. */
+void rx_buffer_compact(struct rx_buffer *rb);
+
+/* Largest frame the protocol allows. */
+#define RX_MAX_FRAME (WIRE_FRAME_HDR_SIZE + WIRE_ARENA_SIZE + WIRE_MAX_PAGE_RUN)
+
+#endif

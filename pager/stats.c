@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Fault accounting and the stats report (JSON for machines, a summary for people). */
+#include "pager_internal.h"
+#include "clock.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+/* Called with p->lock held. */
+static struct pager_thread_stats *thread_slot(struct pager_counters *c, pid_t tid)
+{
+	uint32_t i;
+
+	for (i = 0; i < c->n_threads; i++)
+		if (c->threads[i].tid == tid)
+			return &c->threads[i];
+	if (c->n_threads == PAGER_MAX_THREAD_STATS)
+		return NULL;
+	c->threads[c->n_threads] = (struct pager_thread_stats){ .tid = tid };
+	return &c->threads[c->n_threads++];
+}
+
+void stats_fault_seen(struct pager *p, pid_t tid)
+{
+	struct pager_thread_stats *t;
+
+	pthread_mutex_lock(&p->lock);
+	p->counters.faults++;
+	t = thread_slot(&p->counters, tid);
+	if (t)
+		t->faults++;
+	else
+		p->counters.threads_other_faults++;
+	pthread_mutex_unlock(&p->lock);
+}
+
+void stats_fault_served(struct pager *p, pid_t tid, uint64_t wait_ns)
+{
+	struct pager_thread_stats *t;
+
+	pthread_mutex_lock(&p->lock);
+	histogram_add(&p->counters.latency, wait_ns);
+	t = thread_slot(&p->counters, tid);
+	if (t)
+		t->blocked_ns += wait_ns;
+	pthread_mutex_unlock(&p->lock);
+}
+
+int pager_get_stats(struct pager *p, struct pager_stats *s)
+{
+	const struct pager_counters *c = &p->counters;
+	const struct histogram *h = &c->latency;
+
+	memset(s, 0, sizeof(*s));
+	pthread_mutex_lock(&p->lock);
+	s->pages_total = p->pages_total;
+	s->pages_present = p->pages_total - pager_pages_missing_now(p);
+	s->pages_demand = c->pages_demand;
+	s->pages_push = c->pages_push;
+	s->pages_zero = c->pages_zero;
+	s->pages_duplicate = c->pages_duplicate;
+	s->bytes_received = c->bytes_received;
+	s->faults = c->faults;
+	s->faults_coalesced = c->faults_coalesced;
+	s->faults_present = c->faults_present;
+	s->requests_sent = c->requests_sent;
+	s->install_retries = c->install_retries;
+	s->latency_count = h->count;
+	s->latency_p50_ns = histogram_quantile(h, 0.50);
+	s->latency_p90_ns = histogram_quantile(h, 0.90);
+	s->latency_p99_ns = histogram_quantile(h, 0.99);
+	s->latency_p999_ns = histogram_quantile(h, 0.999);
+	s->latency_max_ns = h->max;
+	s->latency_mean_ns = h->count ? h->sum / h->count : 0;
+	if (p->start_ns)
+		s->duration_ns = (p->end_ns ? p->end_ns : clock_now_ns()) - p->start_ns;
+	s->n_threads = c->n_threads;
+	memcpy(s->threads, c->threads, sizeof(s->threads[0]) * c->n_threads);
+	s->threads_other_faults = c->threads_other_faults;
+	pthread_mutex_unlock(&p->lock);
+	return 0;
+}
+
+static double us(uint64_t ns)
+{
+	return (double)ns / 1000.0;
+}
+
+void pager_stats_write_json(const struct pager_stats *s, FILE *out)
+{
+	uint32_t i;
+
+	fprintf(out,
+		"{\"pages_total\": %" PRIu64 ", \"pages_present\": %" PRIu64
+		", \"pages_demand\": %" PRIu64 ", \"pages_push\": %" PRIu64
+		", \"pages_zero\": %" PRIu64 ", \"pages_duplicate\": %" PRIu64
+		", \"bytes_received\": %" PRIu64 ", \"faults\": %" PRIu64
+		", \"faults_coalesced\": %" PRIu64 ", \"faults_present\": %" PRIu64
+		", \"requests_sent\": %" PRIu64 ", \"install_retries\": %" PRIu64
+		", \"duration_ms\": %.3f",
+		s->pages_total, s->pages_present, s->pages_demand, s->pages_push, s->pages_zero,
+		s->pages_duplicate, s->bytes_received, s->faults, s->faults_coalesced,
+		s->faults_present, s->requests_sent, s->install_retries,
+		(double)s->duration_ns / 1e6);
+	fprintf(out,
+		", \"fault_latency_us\": {\"count\": %" PRIu64
+		", \"p50\": %.1f, \"p90\": %.1f, \"p99\": %.1f, \"p99_9\": %.1f, \"max\": %.1f"
+		", \"mean\": %.1f}",
+		s->latency_count, us(s->latency_p50_ns), us(s->latency_p90_ns),
+		us(s->latency_p99_ns), us(s->latency_p999_ns), us(s->latency_max_ns),
+		us(s->latency_mean_ns));
+	fprintf(out, ", \"threads\": [");
+	for (i = 0; i < s->n_threads; i++)
+		fprintf(out, "%s{\"tid\": %d, \"faults\": %" PRIu64 ", \"blocktime_ms\": %.3f}",
+			i ? ", " : "", (int)s->threads[i].tid, s->threads[i].faults,
+			(double)s->threads[i].blocked_ns / 1e6);
+	fprintf(out, "], \"threads_other_faults\": %" PRIu64 "}\n", s->threads_other_faults);
+}
+
+void pager_stats_write_summary(const struct pager_stats *s, FILE *out)
+{
+	uint64_t blocked = 0;
+	uint32_t i;
+
+	for (i = 0; i < s->n_threads; i++)
+		blocked += s->threads[i].blocked_ns;
+	fprintf(out,
+		"pages: %" PRIu64 "/%" PRIu64 " present (demand %" PRIu64 ", push %" PRIu64
+		", zero %" PRIu64 ", duplicate %" PRIu64 ") in %.1f ms, %.1f MiB received\n",
+		s->pages_present, s->pages_total, s->pages_demand, s->pages_push, s->pages_zero,
+		s->pages_duplicate, (double)s->duration_ns / 1e6,
+		(double)s->bytes_received / (1024.0 * 1024.0));
+	fprintf(out,
+		"faults: %" PRIu64 " (%" PRIu64 " requests, %" PRIu64 " coalesced, %" PRIu64
+		" already present) from %u threads, blocked %.1f ms in all\n",
+		s->faults, s->requests_sent, s->faults_coalesced, s->faults_present, s->n_threads,
+		(double)blocked / 1e6);
+	fprintf(out,
+		"fault latency us: p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f  (n=%" PRIu64
+		")\n",
+		us(s->latency_p50_ns), us(s->latency_p90_ns), us(s->latency_p99_ns),
+		us(s->latency_p999_ns), us(s->latency_max_ns), s->latency_count);
+}
