@@ -75,15 +75,18 @@ int rx_buffer_next(struct rx_buffer *rb, struct wire_arena *arena, struct rx_fra
 
 void rx_buffer_consume(struct rx_buffer *rb, const struct rx_frame *frame)
 {
+	/* No rewind here: a receive may be in flight into the tail. rx_buffer_compact() rewinds. */
 	rb->head += frame->frame_len;
-	if (rb->head == rb->tail)
-		rb->head = rb->tail = 0;
 }
 
 void rx_buffer_compact(struct rx_buffer *rb)
 {
 	size_t pending = rx_buffer_pending(rb);
 
+	if (!pending) {
+		rb->head = rb->tail = 0;
+		return;
+	}
 	if (rx_buffer_space(rb) >= RX_MAX_FRAME || !rb->head)
 		return;
 	memmove(rb->data, rb->data + rb->head, pending);

@@ -55,7 +55,10 @@ static inline size_t rx_buffer_pending(const struct rx_buffer *rb)
 int rx_buffer_next(struct rx_buffer *rb, struct wire_arena *arena, struct rx_frame *frame,
 		   char *err, size_t err_len);
 void rx_buffer_consume(struct rx_buffer *rb, const struct rx_frame *frame);
-/* Makes room for at least one largest frame at the tail. */
+/*
+ * Makes room for at least one largest frame at the tail. Only while no receive is in flight:
+ * it moves the bytes a receive would be writing after.
+ */
 void rx_buffer_compact(struct rx_buffer *rb);
 
 /* Largest frame the protocol allows. */

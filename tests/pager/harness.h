@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Integration harness: a real source process (fork of this test, serving a pattern image over
+ * real TCP on loopback) and a real destination pager in the test process.
+ */
+#ifndef TESTS_PAGER_HARNESS_H
+#define TESTS_PAGER_HARNESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "pager.h"
+#include "pattern.h"
+
+struct source_params {
+	uint64_t size;
+	uint32_t regions;
+	struct pattern pattern;
+	struct pager_source_options opts;
+};
+
+struct source_report {
+	int status; /* pager_source_serve()'s result */
+	uint64_t digest;
+	struct pager_source_stats stats;
+};
+
+struct test_source {
+	pid_t pid;
+	int port;
+	int report_fd;
+};
+
+void source_params_init(struct source_params *sp, uint64_t size);
+/* Forks the source; returns once it listens. */
+void test_source_start(const struct source_params *sp, struct test_source *ts);
+/* Reads the source's report and reaps it (bounded). */
+void test_source_finish(struct test_source *ts, struct source_report *report);
+
+struct test_dest {
+	struct pager *pager;
+	struct pager_layout layout;
+	uint8_t *bases[PAGER_MAX_REGIONS];
+	uint64_t pages_total;
+	uint32_t page_size;
+};
+
+/* Connects, handshakes, maps and registers memory, starts the pager. */
+void test_dest_start(struct test_dest *td, int port, const struct pager_options *opts);
+uint64_t test_dest_digest(const struct test_dest *td);
+/*
+ * Checks through /proc/self/pagemap that every page the pattern makes zero is mapped to the
+ * kernel's zero page and no data page is. Returns the number of zero pages checked, or -1 when
+ * PFNs are hidden (no CAP_SYS_ADMIN).
+ */
+int64_t test_dest_check_zero_pages(const struct test_dest *td, const struct pattern *pattern);
+
+#endif
