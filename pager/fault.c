@@ -10,14 +10,20 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Waiters change on the listener only; p->lock lets pager_oldest_wait() read them. */
 static int add_waiter(struct listener *l, uint64_t page_addr, pid_t tid, uint64_t now)
 {
+	int ret = 0;
+
+	pthread_mutex_lock(&l->p->lock);
 	if (l->n_waiters == l->cap_waiters) {
 		size_t cap = l->cap_waiters ? 2 * l->cap_waiters : 64;
 		struct waiter *w = realloc(l->waiters, cap * sizeof(*w));
 
-		if (!w)
-			return -ENOMEM;
+		if (!w) {
+			ret = -ENOMEM;
+			goto out;
+		}
 		l->waiters = w;
 		l->cap_waiters = cap;
 	}
@@ -26,15 +32,19 @@ static int add_waiter(struct listener *l, uint64_t page_addr, pid_t tid, uint64_
 		.tid = tid,
 		.since_ns = now,
 	};
-	return 0;
+out:
+	pthread_mutex_unlock(&l->p->lock);
+	return ret;
 }
 
 /* Every waiter on [addr, addr+len) was just woken by an install: account for it. */
 void fault_wake_range(struct listener *l, uint64_t addr, uint64_t len)
 {
+	struct pager *p = l->p;
 	uint64_t now = 0;
 	size_t i = 0;
 
+	pthread_mutex_lock(&p->lock);
 	while (i < l->n_waiters) {
 		struct waiter *w = &l->waiters[i];
 
@@ -44,9 +54,66 @@ void fault_wake_range(struct listener *l, uint64_t addr, uint64_t len)
 		}
 		if (!now)
 			now = clock_now_ns();
-		stats_fault_served(l->p, w->tid, now - w->since_ns);
+		stats_fault_served_locked(p, w->tid, now - w->since_ns);
 		*w = l->waiters[--l->n_waiters];
 	}
+	pthread_mutex_unlock(&p->lock);
+}
+
+int pager_oldest_wait(struct pager *p, struct pager_wait_info *out)
+{
+	const struct waiter *oldest = NULL;
+	struct pager_region_state *r;
+	struct listener *l;
+	size_t i;
+	int ret = 0;
+
+	pthread_mutex_lock(&p->lock);
+	l = p->listener;
+	for (i = 0; l && i < l->n_waiters; i++)
+		if (!oldest || l->waiters[i].since_ns < oldest->since_ns)
+			oldest = &l->waiters[i];
+	if (oldest) {
+		r = pager_region_of(p, oldest->page_addr);
+		*out = (struct pager_wait_info){
+			.addr = (void *)(uintptr_t)oldest->page_addr,
+			.region = r ? r->id : 0,
+			.offset = r ? oldest->page_addr - (uintptr_t)r->base : 0,
+			.tid = oldest->tid,
+			.age_ns = clock_now_ns() - oldest->since_ns,
+		};
+		ret = 1;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return ret;
+}
+
+int pager_take_unserved_fault(struct pager *p, struct pager_wait_info *out)
+{
+	struct pager_region_state *r;
+	struct uffd_msg msg;
+	uint64_t addr;
+	ssize_t n;
+
+	pthread_mutex_lock(&p->lock);
+	n = p->state == PAGER_IDLE;
+	pthread_mutex_unlock(&p->lock);
+	if (!n)
+		return -EBUSY;
+	n = read(p->uffd, &msg, sizeof(msg));
+	if (n < 0)
+		return errno == EAGAIN ? 0 : -errno;
+	if (n != sizeof(msg) || msg.event != UFFD_EVENT_PAGEFAULT)
+		return -EIO;
+	addr = msg.arg.pagefault.address & ~((uint64_t)p->page_size - 1);
+	r = pager_region_of(p, addr);
+	*out = (struct pager_wait_info){
+		.addr = (void *)(uintptr_t)addr,
+		.region = r ? r->id : 0,
+		.offset = r ? addr - (uintptr_t)r->base : 0,
+		.tid = (pid_t)msg.arg.pagefault.feat.ptid,
+	};
+	return 1;
 }
 
 static int queue_request(struct listener *l, const struct pager_region_state *r, uint64_t page)

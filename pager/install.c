@@ -28,6 +28,9 @@ static int64_t install_run(struct listener *l, struct pager_region_state *r, uin
 			bytes = uffd_zeropage(p->uffd, dst, len, &err);
 		else
 			bytes = uffd_copy(p->uffd, dst, src + done * ps, len, &err);
+		if (bytes > 0 && p->opts.on_install)
+			p->opts.on_install(p->opts.on_install_opaque, r->id, first + done,
+					   (uint64_t)bytes / ps, zero ? NULL : src + done * ps);
 		for (i = 0; i < (uint64_t)bytes / ps; i++)
 			page_state_set_present(&r->pages, first + done + i);
 		done += (uint64_t)bytes / ps;

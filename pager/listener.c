@@ -71,7 +71,9 @@ int listener_create(struct pager *p)
 		if (ret)
 			pr_warn("pager: tuning the %s socket: %s", channel_names[i], strerror(-ret));
 	}
+	pthread_mutex_lock(&p->lock);
 	p->listener = l;
+	pthread_mutex_unlock(&p->lock);
 	return 0;
 err:
 	p->listener = l;
@@ -86,13 +88,15 @@ void listener_destroy(struct pager *p)
 
 	if (!l)
 		return;
+	pthread_mutex_lock(&p->lock);
+	p->listener = NULL;
+	pthread_mutex_unlock(&p->lock);
 	for (i = 0; i < CH_COUNT; i++)
 		rx_buffer_free(&l->rx[i]);
 	free(l->tx.fill);
 	free(l->tx.flight);
 	free(l->waiters);
 	free(l);
-	p->listener = NULL;
 }
 
 int listener_queue_frame(struct listener *l, enum wire_type type, const ProtobufCMessage *msg)

@@ -18,7 +18,7 @@ static inline uint64_t bit_of(uint64_t page)
 
 int page_state_init(struct page_state *ps, uint64_t n_pages)
 {
-	uint64_t words = (n_pages + WORD_BITS - 1) / WORD_BITS;
+	uint64_t words = n_pages / WORD_BITS + !!(n_pages % WORD_BITS);
 
 	ps->n_pages = n_pages;
 	ps->n_present = 0;
@@ -74,10 +74,11 @@ bool page_state_set_present(struct page_state *ps, uint64_t page)
 uint64_t page_state_next_missing_run(const struct page_state *ps, uint64_t first, uint64_t count,
 				     uint64_t *run_first)
 {
-	uint64_t end = first + count, page = first, start;
+	uint64_t end, page = first, start;
 
-	if (end > ps->n_pages)
-		end = ps->n_pages;
+	if (first >= ps->n_pages)
+		return 0;
+	end = count > ps->n_pages - first ? ps->n_pages : first + count;
 	while (page < end && page_state_get(ps, page) == PAGE_PRESENT)
 		page++;
 	if (page == end)

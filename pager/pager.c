@@ -173,11 +173,15 @@ int pager_start(struct pager *p, int demand_fd, int push_fd)
 	ret = listener_create(p);
 	if (ret)
 		return ret;
+	pthread_mutex_lock(&p->lock);
 	p->start_ns = clock_now_ns();
 	p->state = PAGER_RUNNING;
+	pthread_mutex_unlock(&p->lock);
 	ret = pthread_create(&p->thread, NULL, listener_main, p);
 	if (ret) {
+		pthread_mutex_lock(&p->lock);
 		p->state = PAGER_IDLE;
+		pthread_mutex_unlock(&p->lock);
 		listener_destroy(p);
 		return -ret;
 	}

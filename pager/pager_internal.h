@@ -78,7 +78,8 @@ struct pager_region_state *pager_region_of(struct pager *p, uint64_t addr);
 uint64_t pager_pages_missing_now(const struct pager *p);
 
 /* stats.c: accounting, called by the listener. */
-void stats_fault_served(struct pager *p, pid_t tid, uint64_t wait_ns);
+/* With p->lock held. */
+void stats_fault_served_locked(struct pager *p, pid_t tid, uint64_t wait_ns);
 void stats_fault_seen(struct pager *p, pid_t tid);
 
 #endif

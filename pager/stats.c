@@ -34,16 +34,14 @@ void stats_fault_seen(struct pager *p, pid_t tid)
 	pthread_mutex_unlock(&p->lock);
 }
 
-void stats_fault_served(struct pager *p, pid_t tid, uint64_t wait_ns)
+void stats_fault_served_locked(struct pager *p, pid_t tid, uint64_t wait_ns)
 {
 	struct pager_thread_stats *t;
 
-	pthread_mutex_lock(&p->lock);
 	histogram_add(&p->counters.latency, wait_ns);
 	t = thread_slot(&p->counters, tid);
 	if (t)
 		t->blocked_ns += wait_ns;
-	pthread_mutex_unlock(&p->lock);
 }
 
 int pager_get_stats(struct pager *p, struct pager_stats *s)

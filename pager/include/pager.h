@@ -49,11 +49,22 @@ int pager_handshake_dest(int *demand_fd, int *push_fd, bool connected, uint64_t 
 
 struct pager;
 
+/*
+ * Called on the listener thread right after pages [first_page, first_page+n_pages) of a region
+ * were installed: `data` is what was installed (NULL for zero pages). It sees each page once,
+ * before anyone could write to it; a VMM digests guest memory as received with it. Keep it short:
+ * it runs on the fault path.
+ */
+typedef void (*pager_install_fn)(void *opaque, uint32_t region, uint64_t first_page,
+				 uint64_t n_pages, const void *data);
+
 struct pager_options {
 	/* CPU for the listener thread; -1 leaves placement to the scheduler. */
 	int listener_cpu;
 	/* A silent source is declared dead after about this long (0: kernel defaults). */
 	unsigned int dead_peer_ms;
+	pager_install_fn on_install;
+	void *on_install_opaque;
 };
 
 void pager_options_init(struct pager_options *opts);
@@ -80,6 +91,24 @@ const char *pager_error(struct pager *p);
 
 bool pager_page_present(const struct pager *p, const void *addr);
 uint64_t pager_pages_missing(const struct pager *p);
+
+/* A thread waiting on a missing page (for watchdogs). */
+struct pager_wait_info {
+	void *addr;      /* the page */
+	uint32_t region;
+	uint64_t offset; /* of the page in its region */
+	pid_t tid;       /* the waiting thread (the caller of the syscall or ioctl that faulted) */
+	uint64_t age_ns; /* how long it has waited */
+};
+
+/* The longest-waiting fault the listener knows of: 1 (filled), 0 (none), or -errno. */
+int pager_oldest_wait(struct pager *p, struct pager_wait_info *out);
+/*
+ * Before pager_start() nobody reads the userfaultfd: this takes one pending fault off it, for a
+ * watchdog to name the page a blocked thread waits for. It consumes the event, so call it only
+ * to report a fatal ordering error. 1 (filled, age_ns 0), 0 (none pending), -EBUSY if started.
+ */
+int pager_take_unserved_fault(struct pager *p, struct pager_wait_info *out);
 
 #define PAGER_MAX_THREAD_STATS 64u
 
