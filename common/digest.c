@@ -19,10 +19,21 @@ void digest_update_pages(struct digest *d, const void *addr, uint64_t size, size
 
 	/* Hash of per-page hashes: the same value whether pages arrive in one range or many. */
 	for (off = 0; off < size; off += page_size) {
-		XXH64_hash_t h = XXH3_64bits((const char *)addr + off, page_size);
+		uint64_t h = digest_page((const char *)addr + off, page_size);
 
 		XXH3_64bits_update(d->state, &h, sizeof(h));
 	}
+}
+
+uint64_t digest_page(const void *page, size_t page_size)
+{
+	return XXH3_64bits(page, page_size);
+}
+
+uint64_t digest_of_page_hashes(const uint64_t *hashes, uint64_t n_pages)
+{
+	/* Streaming XXH3 over the per-page hashes equals one-shot XXH3 over the same bytes. */
+	return XXH3_64bits(hashes, n_pages * sizeof(*hashes));
 }
 
 uint64_t digest_final(struct digest *d)

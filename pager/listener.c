@@ -19,7 +19,7 @@
 
 enum cqe_tag {
 	TAG_UFFD = 1,
-	TAG_STOP,
+	TAG_CTL,
 	TAG_RX_DEMAND,
 	TAG_RX_PUSH,
 	TAG_TX,
@@ -153,6 +153,8 @@ static void arm_rx(struct listener *l, enum channel_index ch)
 
 	if (l->rx_armed[ch] || l->rx_eof[ch])
 		return;
+	if (ch == CH_PUSH && !__atomic_load_n(&l->p->push_released, __ATOMIC_ACQUIRE))
+		return; /* held: the source's push waits in the socket, demand has the listener */
 	rx_buffer_compact(rb);
 	if (rx_buffer_space(rb) < RX_MAX_FRAME)
 		return; /* the backlog is consumed first; re-armed after */
@@ -344,9 +346,16 @@ static void dispatch_cqe(struct listener *l, const struct io_uring_cqe *cqe, boo
 		if (!(cqe->flags & IORING_CQE_F_MORE))
 			arm_poll(l, l->p->uffd, TAG_UFFD, true);
 		break;
-	case TAG_STOP:
-		l->stop = true;
+	case TAG_CTL: {
+		uint64_t count;
+
+		if (read(l->p->ctl_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+			pr_warn("pager: reading the control eventfd: %s", strerror(errno));
+		l->stop = __atomic_load_n(&l->p->stop_requested, __ATOMIC_ACQUIRE);
+		if (!(cqe->flags & IORING_CQE_F_MORE))
+			arm_poll(l, l->p->ctl_fd, TAG_CTL, true);
 		break;
+	}
 	case TAG_RX_DEMAND:
 		on_rx(l, CH_DEMAND, cqe->res);
 		break;
@@ -373,7 +382,7 @@ void *listener_main(void *arg)
 		l->failed = true;
 	} else {
 		arm_poll(l, p->uffd, TAG_UFFD, true);
-		arm_poll(l, p->stop_fd, TAG_STOP, false);
+		arm_poll(l, p->ctl_fd, TAG_CTL, true);
 	}
 	while (!l->stop && l->ring_ready) {
 		bool uffd_ready = false, backlog;

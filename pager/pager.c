@@ -51,8 +51,9 @@ int pager_create(const struct pager_options *opts, struct pager **out)
 		pr_err("%s", err);
 		goto err_free;
 	}
-	p->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (p->stop_fd < 0) {
+	p->push_released = !p->opts.hold_push;
+	p->ctl_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (p->ctl_fd < 0) {
 		ret = -errno;
 		goto err_uffd;
 	}
@@ -266,6 +267,16 @@ int pager_wait(struct pager *p, int timeout_ms)
 	return ret;
 }
 
+void pager_release_push(struct pager *p)
+{
+	uint64_t one = 1;
+
+	if (__atomic_exchange_n(&p->push_released, true, __ATOMIC_ACQ_REL))
+		return;
+	if (write(p->ctl_fd, &one, sizeof(one)) != sizeof(one))
+		pr_warn("pager: cannot signal the listener: %s", strerror(errno));
+}
+
 const char *pager_error(struct pager *p)
 {
 	const char *text;
@@ -303,7 +314,8 @@ void pager_destroy(struct pager *p)
 	if (!p)
 		return;
 	if (p->thread_started) {
-		if (write(p->stop_fd, &one, sizeof(one)) != sizeof(one))
+		__atomic_store_n(&p->stop_requested, true, __ATOMIC_RELEASE);
+		if (write(p->ctl_fd, &one, sizeof(one)) != sizeof(one))
 			pr_warn("pager: cannot signal the listener: %s", strerror(errno));
 		pthread_join(p->thread, NULL);
 		listener_destroy(p);
@@ -326,7 +338,7 @@ void pager_destroy(struct pager *p)
 		close(p->demand_fd);
 	if (p->push_fd >= 0)
 		close(p->push_fd);
-	close(p->stop_fd);
+	close(p->ctl_fd);
 	close(p->uffd);
 	pthread_cond_destroy(&p->changed);
 	pthread_mutex_destroy(&p->lock);

@@ -45,7 +45,10 @@ struct pager {
 	struct pager_options opts;
 	uint32_t page_size;
 	int uffd;
-	int stop_fd; /* eventfd: the owner asks the listener to leave */
+	/* eventfd: the owner wakes the listener after setting stop_requested or push_released. */
+	int ctl_fd;
+	bool stop_requested; /* atomics */
+	bool push_released;
 	int demand_fd, push_fd;
 
 	uint32_t n_regions;

@@ -17,7 +17,16 @@ static const struct {
 	[WIRE_PUSH_DONE] = { "push-done", 16, &wire__push_done__descriptor },
 	[WIRE_COMPLETE] = { "complete", 16, &wire__complete__descriptor },
 	[WIRE_ERROR] = { "error", 16 + WIRE_MAX_ERROR_TEXT, &wire__error__descriptor },
+	[WIRE_VM_CONFIG] = { "vm-config", 128, &wire__vm_config__descriptor },
+	/* Caps of vmm/state_codec.h's encodings, which the wire layer cannot include. */
+	[WIRE_VM_STATE] = { "vm-state", 8 * 1024, NULL },
+	[WIRE_VCPU_STATE] = { "vcpu-state", 64 * 1024 + 64 * 1024 + 64 * 1024, NULL },
 };
+
+bool wire_type_is_opaque(unsigned int type)
+{
+	return wire_max_body(type) && !wire_types[type].desc;
+}
 
 const char *wire_type_name(unsigned int type)
 {
@@ -64,7 +73,8 @@ ssize_t wire_encode(enum wire_type type, const ProtobufCMessage *msg, void *buf,
 {
 	size_t len = protobuf_c_message_get_packed_size(msg);
 
-	if (!wire_max_body(type) || msg->descriptor != wire_types[type].desc)
+	if (!wire_max_body(type) || wire_type_is_opaque(type) ||
+	    msg->descriptor != wire_types[type].desc)
 		return -EINVAL;
 	if (len > wire_max_body(type) || WIRE_FRAME_HDR_SIZE + len > cap)
 		return -EMSGSIZE;
@@ -110,7 +120,7 @@ int wire_decode(struct wire_arena *arena, enum wire_type type, const void *body,
 {
 	ProtobufCMessage *msg;
 
-	if (!wire_max_body(type))
+	if (!wire_max_body(type) || wire_type_is_opaque(type))
 		return -EPROTO;
 	if (len > wire_max_body(type))
 		return -EMSGSIZE;

@@ -39,6 +39,9 @@ enum wire_type {
 	WIRE_PUSH_DONE = 5,
 	WIRE_COMPLETE = 6,
 	WIRE_ERROR = 7,
+	WIRE_VM_CONFIG = 8,
+	WIRE_VM_STATE = 9,   /* body: VmState (vcpu_state.proto), decoded by vmm/state_codec.c */
+	WIRE_VCPU_STATE = 10, /* body: VcpuState, likewise */
 	WIRE_TYPE_END,
 };
 
@@ -72,6 +75,12 @@ struct wire_arena {
 void wire_arena_init(struct wire_arena *arena);
 void wire_arena_reset(struct wire_arena *arena);
 
+/*
+ * Frames whose body another module decodes (vCPU and VM state): the wire layer caps their
+ * size and passes the bytes through.
+ */
+bool wire_type_is_opaque(unsigned int type);
+
 /* Unpacks a body of the given type. 0, -EPROTO (malformed), -ENOMEM (over the arena). */
 int wire_decode(struct wire_arena *arena, enum wire_type type, const void *body, size_t len,
 		ProtobufCMessage **out);
@@ -94,9 +103,17 @@ int wire_check_page_header(const Wire__PageHeader *hdr, const struct pager_layou
 /* Blocking message I/O for handshakes and the source's request loop (timeout -1: none). */
 int wire_send(int fd, enum wire_type type, const ProtobufCMessage *msg, int timeout_ms);
 int wire_send_error(int fd, Wire__ErrorCode code, const char *text);
+/* Sends a frame whose body is already encoded (an opaque type). */
+int wire_send_raw(int fd, enum wire_type type, const void *body, size_t len, int timeout_ms);
+/*
+ * Receives one frame's raw body into buf (at most cap bytes, else -EMSGSIZE unread): for
+ * opaque types. *type and *len are set.
+ */
+int wire_recv_raw(int fd, unsigned int *type, void *buf, size_t cap, size_t *len, int timeout_ms);
 /*
  * Receives one frame. On return *type is set and *msg is decoded from arena (reset first).
- * A WIRE_PAGE frame's payload is left in the socket for the caller.
+ * A WIRE_PAGE frame's payload is left in the socket for the caller. An opaque frame is
+ * refused (-EPROTO): use wire_recv_raw() where one may come.
  */
 int wire_recv(int fd, struct wire_arena *arena, unsigned int *type, ProtobufCMessage **msg,
 	      int timeout_ms);

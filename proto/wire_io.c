@@ -29,10 +29,23 @@ int wire_send_error(int fd, Wire__ErrorCode code, const char *text)
 	return wire_send(fd, WIRE_ERROR, &msg.base, 1000);
 }
 
-int wire_recv(int fd, struct wire_arena *arena, unsigned int *type, ProtobufCMessage **msg,
-	      int timeout_ms)
+int wire_send_raw(int fd, enum wire_type type, const void *body, size_t len, int timeout_ms)
 {
-	unsigned char hdr_buf[WIRE_FRAME_HDR_SIZE], body[WIRE_ARENA_SIZE];
+	unsigned char hdr[WIRE_FRAME_HDR_SIZE];
+	int err;
+
+	if (!wire_type_is_opaque(type))
+		return -EINVAL;
+	if (len > wire_max_body(type))
+		return -EMSGSIZE;
+	wire_frame_hdr_encode(hdr, type, (uint32_t)len);
+	err = net_write_full(fd, hdr, sizeof(hdr), timeout_ms);
+	return err ? err : net_write_full(fd, body, len, timeout_ms);
+}
+
+int wire_recv_raw(int fd, unsigned int *type, void *buf, size_t cap, size_t *len, int timeout_ms)
+{
+	unsigned char hdr_buf[WIRE_FRAME_HDR_SIZE];
 	struct wire_frame_hdr hdr;
 	int err;
 
@@ -42,9 +55,25 @@ int wire_recv(int fd, struct wire_arena *arena, unsigned int *type, ProtobufCMes
 	err = wire_frame_hdr_decode(hdr_buf, &hdr);
 	if (err)
 		return err;
-	err = net_read_full(fd, body, hdr.len, timeout_ms);
+	if (hdr.len > cap)
+		return -EMSGSIZE;
+	err = net_read_full(fd, buf, hdr.len, timeout_ms);
 	if (err)
 		return err;
 	*type = hdr.type;
-	return wire_decode(arena, hdr.type, body, hdr.len, msg);
+	*len = hdr.len;
+	return 0;
+}
+
+int wire_recv(int fd, struct wire_arena *arena, unsigned int *type, ProtobufCMessage **msg,
+	      int timeout_ms)
+{
+	unsigned char body[WIRE_ARENA_SIZE];
+	size_t len;
+	int err;
+
+	err = wire_recv_raw(fd, type, body, sizeof(body), &len, timeout_ms);
+	if (err)
+		return err;
+	return wire_decode(arena, *type, body, len, msg);
 }

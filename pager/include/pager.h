@@ -65,6 +65,12 @@ struct pager_options {
 	unsigned int dead_peer_ms;
 	pager_install_fn on_install;
 	void *on_install_opaque;
+	/*
+	 * Leave pushed pages in the socket until pager_release_push(): while a VMM restores vCPU
+	 * state, the faults KVM raises inside the restore ioctls are on the downtime's critical
+	 * path, and the listener serves them with nothing else to do.
+	 */
+	bool hold_push;
 };
 
 void pager_options_init(struct pager_options *opts);
@@ -79,6 +85,9 @@ int pager_add_region(struct pager *p, uint32_t id, void *addr, uint64_t size);
 
 /* Takes ownership of both sockets and starts the listener thread. */
 int pager_start(struct pager *p, int demand_fd, int push_fd);
+
+/* Starts installing pushed pages (see pager_options.hold_push). Any thread, any time. */
+void pager_release_push(struct pager *p);
 
 /*
  * Waits until every page is present (0), the pager failed (the error, see pager_error()),
