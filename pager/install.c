@@ -10,7 +10,8 @@
 /*
  * Installs pages [first, first+count) of r, all missing by our state. Returns pages
  * installed by us; pages found present by the kernel (EEXIST) are marked and woken, not
- * counted. The UFFDIO_COPY/ZEROPAGE itself wakes the threads waiting on what it installed.
+ * counted. Waiters are woken only after the page state says present and the observer saw the
+ * pages: a thread back from its fault finds pager_page_present() true.
  */
 static int64_t install_run(struct listener *l, struct pager_region_state *r, uint64_t first,
 			   uint64_t count, const uint8_t *src, bool zero, uint64_t *retries)
@@ -33,6 +34,8 @@ static int64_t install_run(struct listener *l, struct pager_region_state *r, uin
 					   (uint64_t)bytes / ps, zero ? NULL : src + done * ps);
 		for (i = 0; i < (uint64_t)bytes / ps; i++)
 			page_state_set_present(&r->pages, first + done + i);
+		if (bytes > 0)
+			uffd_wake(p->uffd, dst, (uint64_t)bytes);
 		done += (uint64_t)bytes / ps;
 		installed += (uint64_t)bytes / ps;
 		if (!err)

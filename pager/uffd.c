@@ -146,7 +146,8 @@ int64_t uffd_copy(int uffd, void *dst, const void *src, uint64_t len, int *err_o
 		.dst = (uintptr_t)dst,
 		.src = (uintptr_t)src,
 		.len = len,
-		.mode = 0,
+		/* The caller wakes, once the page state says present (install.c). */
+		.mode = UFFDIO_COPY_MODE_DONTWAKE,
 	};
 	int ret = ioctl(uffd, UFFDIO_COPY, &copy);
 
@@ -157,7 +158,7 @@ int64_t uffd_zeropage(int uffd, void *dst, uint64_t len, int *err_out)
 {
 	struct uffdio_zeropage zero = {
 		.range = { .start = (uintptr_t)dst, .len = len },
-		.mode = 0,
+		.mode = UFFDIO_ZEROPAGE_MODE_DONTWAKE,
 	};
 	int ret = ioctl(uffd, UFFDIO_ZEROPAGE, &zero);
 

@@ -25,8 +25,9 @@ int uffd_register_missing(int uffd, void *addr, uint64_t len, uint64_t need_ioct
 int uffd_unregister(int uffd, void *addr, uint64_t len);
 
 /*
- * Installs: each returns the bytes installed (possibly fewer than len on -EEXIST/-EAGAIN,
- * reported through *err_out) or a negative errno before anything was installed.
+ * Installs, without waking the waiters (uffd_wake() does, after the caller's bookkeeping):
+ * each returns the bytes installed (possibly fewer than len on -EEXIST/-EAGAIN, reported
+ * through *err_out), or 0 with the error when nothing was installed.
  */
 int64_t uffd_copy(int uffd, void *dst, const void *src, uint64_t len, int *err_out);
 int64_t uffd_zeropage(int uffd, void *dst, uint64_t len, int *err_out);

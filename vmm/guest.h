@@ -25,6 +25,7 @@ enum guest_program {
 	GUEST_INCREMENTER,
 	GUEST_PATTERN,
 	GUEST_TOUCHER,
+	GUEST_WALLCLOCK, /* reads kvmclock's wall clock at the GPA in count (guest_abi.h) */
 	GUEST_NR_PROGRAMS,
 };
 
@@ -40,7 +41,7 @@ static inline size_t guest_image_size(const struct guest_image *image)
 }
 
 const struct guest_image *guest_image(enum guest_program program);
-/* By name ("incrementer", "pattern", "toucher"); NULL if unknown. */
+/* By name ("incrementer", "pattern", "toucher", "wallclock"); NULL if unknown. */
 const struct guest_image *guest_image_by_name(const char *name);
 
 struct guest_config {
@@ -48,7 +49,8 @@ struct guest_config {
 	unsigned int nr_vcpus;
 	uint64_t work_size; /* bytes of the workload slot, split evenly between the vCPUs */
 	uint64_t seed;
-	uint64_t count;	    /* incrementer: passes (0: forever); toucher: iterations */
+	uint64_t count;	    /* incrementer: passes (0: forever); toucher: iterations;
+			     * wallclock: GPA of the wall clock it reads */
 };
 
 struct guest_slice {

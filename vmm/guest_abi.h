@@ -37,7 +37,8 @@
  *   RSI  guest-physical address of this vCPU's slice
  *   RDX  size of the slice in bytes (a multiple of 4 KiB)
  *   RCX  seed
- *   R8   count: incrementer passes (0: forever), toucher iterations, pattern: unused
+ *   R8   count: incrementer passes (0: forever), toucher iterations, pattern: unused,
+ *        wallclock: the guest-physical address of a kvmclock wall clock (below)
  *   RSP  top of this vCPU's stack
  *
  * Port protocol (OUT of 32 bits each; HLT faults at CPL3, so a guest never halts):
@@ -88,5 +89,17 @@
 /* The pattern and toucher guests report progress once per this many bytes / iterations. */
 #define GUEST_PATTERN_PROGRESS_BYTES (1024 * 1024)
 #define GUEST_TOUCHER_PROGRESS_ITERS 65536
+
+/*
+ * The wallclock guest reads KVM's struct pvclock_wall_clock, which KVM writes when the
+ * MSR_KVM_WALL_CLOCK_NEW MSR is set: { u32 version; u32 sec; u32 nsec; }, packed, 12 bytes.
+ * Progress 1 on entry, 2 after a consistent read; result: sec; status 0, or 1 if the version
+ * stayed odd, zero or changing for GUEST_WALLCLOCK_TRIES reads.
+ */
+#define GUEST_WALLCLOCK_VERSION 0
+#define GUEST_WALLCLOCK_SEC 4
+#define GUEST_WALLCLOCK_NSEC 8
+#define GUEST_WALLCLOCK_SIZE 12
+#define GUEST_WALLCLOCK_TRIES 1000
 
 #endif

@@ -38,12 +38,14 @@
 extern const uint8_t guest_incrementer_image[], guest_incrementer_image_end[];
 extern const uint8_t guest_pattern_image[], guest_pattern_image_end[];
 extern const uint8_t guest_toucher_image[], guest_toucher_image_end[];
+extern const uint8_t guest_wallclock_image[], guest_wallclock_image_end[];
 
 static const struct guest_image guest_images[GUEST_NR_PROGRAMS] = {
 	[GUEST_INCREMENTER] = { "incrementer", guest_incrementer_image,
 				guest_incrementer_image_end },
 	[GUEST_PATTERN] = { "pattern", guest_pattern_image, guest_pattern_image_end },
 	[GUEST_TOUCHER] = { "toucher", guest_toucher_image, guest_toucher_image_end },
+	[GUEST_WALLCLOCK] = { "wallclock", guest_wallclock_image, guest_wallclock_image_end },
 };
 
 const struct guest_image *guest_image(enum guest_program program)

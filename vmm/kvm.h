@@ -16,6 +16,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "kvm_compat.h"
 
@@ -130,6 +131,11 @@ struct vcpu {
 	pthread_mutex_t kick_lock;
 	bool in_loop;
 	pthread_t loop_thread;
+	/*
+	 * Kernel id of the thread that last entered vcpu_run_loop() (0: none yet): userfaultfd
+	 * names a faulting thread by it, so a watchdog maps a stuck fault to this vCPU.
+	 */
+	_Atomic pid_t run_tid;
 	/* vcpu_thread_start() */
 	bool thread_started;
 	pthread_t thread;

@@ -12,6 +12,7 @@
 #include "kvm.h"
 
 #include <stdio.h>
+#include <unistd.h>
 
 #include "kvm_ioctl.h"
 
@@ -219,6 +220,7 @@ static void vcpu_report_run_error(struct vcpu *vcpu, int r)
 static void vcpu_loop_enter(struct vcpu *vcpu)
 {
 	pthread_once(&kick_once, vcpu_kick_install);
+	atomic_store(&vcpu->run_tid, gettid());
 	pthread_mutex_lock(&vcpu->kick_lock);
 	vcpu->loop_thread = pthread_self();
 	vcpu->in_loop = true;

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Live post-copy migration of a test-guest machine: the source (migrate_source.c) runs the
+ * guest, stops it, sends the layout, the VM config and every vCPU's state, then serves pages;
+ * the destination (migrate_dest.c) builds the VM, registers its memory with the pager, starts
+ * the listener and only then restores state, so that KVM's own accesses to missing guest pages
+ * inside the restore ioctls are served synchronously.
+ */
+#ifndef VMM_MIGRATE_H
+#define VMM_MIGRATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "guest.h"
+#include "pager.h"
+
+/* Exit codes of vmm-source and vmm-dest (docs/operations.md). */
+enum mig_exit {
+	MIG_EXIT_OK = 0,
+	MIG_EXIT_SETUP = 1,     /* usage, KVM or memory setup */
+	MIG_EXIT_MIGRATION = 2, /* connection, protocol or pager failure */
+	MIG_EXIT_CHECK = 3,     /* the guest's own check or the memory digest failed */
+	MIG_EXIT_STALL = 4,     /* the watchdog found an ioctl or vCPU blocked on a page */
+};
+
+#define MIG_DEFAULT_PORT 4445
+#define MIG_HANDSHAKE_TIMEOUT_MS 10000
+
+struct mig_source_opts {
+	struct guest_config guest;
+	bool irqchip;
+	/*
+	 * Enable kvmclock as a guest OS would (MSR_KVM_SYSTEM_TIME_NEW, MSR_KVM_WALL_CLOCK_NEW,
+	 * MSR_KVM_STEAL_TIME): their restore makes KVM write guest memory inside KVM_SET_MSRS.
+	 */
+	bool kvmclock;
+	const char *connect; /* the destination's address */
+	/* Switch over once every vCPU reported this much progress (0: after switch_after_ms). */
+	uint64_t switch_at_progress;
+	unsigned int switch_after_ms;
+	struct pager_source_options serve;
+	int timeout_ms;
+	const char *json_path; /* source stats, NULL: none, "-": stdout */
+};
+
+struct mig_dest_opts {
+	const char *listen;
+	int accept_timeout_ms; /* for the source to connect; -1: forever */
+	const char *port_file; /* the listening port is written here (for port 0) */
+	int listener_cpu;
+	unsigned int watchdog_ms;
+	int timeout_ms;
+	/* A guest that never finishes (the incrementer) runs this long after the last page. */
+	unsigned int run_after_complete_ms;
+	const char *json_path;
+};
+
+/* Each returns an enum mig_exit. */
+int mig_source_run(const struct mig_source_opts *opts);
+int mig_dest_run(const struct mig_dest_opts *opts);
+
+#endif

@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The source end: run the guest, stop it at the switch-over, send its state, serve its pages. */
+#include "migrate.h"
+#include "clock.h"
+#include "digest.h"
+#include "log.h"
+#include "machine.h"
+#include "net.h"
+#include "state_codec.h"
+#include "vcpu_state.h"
+#include "wire.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static bool all_reached(const struct machine *m, uint64_t progress)
+{
+	unsigned int i;
+
+	for (i = 0; i < m->cfg.nr_vcpus; i++)
+		if (atomic_load(&m->monitor.vcpu[i].progress) < progress)
+			return false;
+	return true;
+}
+
+/* Runs the guest until the switch-over point; returns with every vCPU stopped. */
+static int run_until_switch(struct machine *m, const struct mig_source_opts *o)
+{
+	uint64_t deadline = clock_now_ns() + (uint64_t)o->timeout_ms * 1000000ull;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; o->switch_at_progress && i < m->cfg.nr_vcpus; i++)
+		m->monitor.vcpu[i].stop_at_progress = o->switch_at_progress;
+	ret = vm_vcpus_start(m->vm);
+	if (ret)
+		return ret;
+	if (o->switch_at_progress) {
+		while (!all_reached(m, o->switch_at_progress) && clock_now_ns() < deadline)
+			usleep(1000);
+		if (!all_reached(m, o->switch_at_progress)) {
+			pr_err("the guest did not reach progress %" PRIu64 " within %d ms",
+			       o->switch_at_progress, o->timeout_ms);
+			machine_stop(m);
+			return -ETIMEDOUT;
+		}
+	} else {
+		usleep(o->switch_after_ms * 1000u);
+	}
+	ret = machine_stop(m);
+	for (i = 0; !ret && i < m->cfg.nr_vcpus; i++) {
+		if (m->monitor.vcpu[i].done) {
+			pr_err("vCPU %u finished before the switch-over: nothing left to migrate "
+			       "mid-run (switch earlier, or give the guest more work)", i);
+			ret = -EINVAL;
+		}
+	}
+	return ret;
+}
+
+static uint64_t memory_digest(const struct machine *m)
+{
+	struct digest d;
+	unsigned int i;
+
+	if (digest_init(&d))
+		return 0;
+	for (i = 0; i < GUEST_NR_REGIONS; i++)
+		digest_update_pages(&d, m->mem[i], m->regions[i].size, GUEST_PAGE_SIZE);
+	return digest_final(&d);
+}
+
+/* VmConfig, VmState, then one VcpuState per vCPU, on the demand socket. */
+static int send_state(int fd, struct machine *m, uint64_t digest, size_t *state_bytes)
+{
+	Wire__VmConfig cfg = WIRE__VM_CONFIG__INIT;
+	struct vm_state vm_st;
+	struct vcpu_state *st;
+	size_t cap = VCPU_STATE_MAX_ENCODED;
+	unsigned int i;
+	ssize_t len;
+	void *buf;
+	int ret;
+
+	cfg.nr_vcpus = m->cfg.nr_vcpus;
+	cfg.irqchip = m->irqchip;
+	cfg.pit = m->irqchip;
+	cfg.guest = (char *)guest_image(m->cfg.program)->name;
+	cfg.work_size = m->cfg.work_size;
+	cfg.seed = m->cfg.seed;
+	cfg.count = m->cfg.count;
+	cfg.memory_digest = digest;
+	ret = wire_send(fd, WIRE_VM_CONFIG, &cfg.base, MIG_HANDSHAKE_TIMEOUT_MS);
+	if (ret)
+		return ret;
+
+	buf = malloc(cap);
+	st = vcpu_state_alloc();
+	if (!buf || !st) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = vm_state_save(m->vm, &vm_st);
+	if (ret)
+		goto out;
+	len = vm_state_encode(&vm_st, buf, cap);
+	ret = len < 0 ? (int)len : wire_send_raw(fd, WIRE_VM_STATE, buf, (size_t)len, MIG_HANDSHAKE_TIMEOUT_MS);
+	*state_bytes = len > 0 ? (size_t)len : 0;
+	for (i = 0; !ret && i < m->cfg.nr_vcpus; i++) {
+		ret = vcpu_state_save(m->vcpus[i], st);
+		if (ret)
+			break;
+		len = vcpu_state_encode(st, buf, cap);
+		if (len < 0) {
+			ret = (int)len;
+			break;
+		}
+		*state_bytes += (size_t)len;
+		ret = wire_send_raw(fd, WIRE_VCPU_STATE, buf, (size_t)len, MIG_HANDSHAKE_TIMEOUT_MS);
+	}
+out:
+	vcpu_state_free(st);
+	free(buf);
+	return ret;
+}
+
+static void write_json(const struct mig_source_opts *o, const struct pager_source_stats *s,
+		       uint64_t digest, size_t state_bytes, uint64_t downtime_ns, int status)
+{
+	FILE *f;
+
+	if (!o->json_path)
+		return;
+	f = strcmp(o->json_path, "-") ? fopen(o->json_path, "w") : stdout;
+	if (!f) {
+		pr_err("cannot write %s: %s", o->json_path, strerror(errno));
+		return;
+	}
+	fprintf(f,
+		"{\"ok\": %s, \"memory_digest\": \"%016" PRIx64 "\", \"state_bytes\": %zu"
+		", \"stop_to_serve_ms\": %.3f, \"serve\": ",
+		status ? "false" : "true", digest, state_bytes, (double)downtime_ns / 1e6);
+	pager_source_stats_write_json(s, f);
+	fprintf(f, "}\n");
+	if (f != stdout)
+		fclose(f);
+}
+
+int mig_source_run(const struct mig_source_opts *o)
+{
+	struct pager_source_stats stats = { 0 };
+	struct pager_source *src = NULL;
+	struct pager_layout layout;
+	struct machine *m = NULL;
+	struct net_addr addr;
+	uint64_t digest = 0, stopped_ns = 0, serving_ns = 0;
+	size_t state_bytes = 0;
+	int fds[2] = { -1, -1 }, ret, status = MIG_EXIT_SETUP;
+	char err[512];
+	unsigned int i;
+
+	if (net_parse_addr(o->connect, "127.0.0.1", &addr)) {
+		pr_err("bad destination address '%s'", o->connect);
+		return MIG_EXIT_SETUP;
+	}
+	ret = machine_create(&o->guest, o->irqchip, &m);
+	if (!ret)
+		ret = machine_add_slots(m);
+	if (!ret)
+		ret = machine_add_vcpus(m);
+	if (!ret)
+		ret = machine_boot(m);
+	if (!ret && o->kvmclock)
+		ret = machine_enable_kvmclock(m);
+	if (ret) {
+		pr_err("cannot build the guest: %s", strerror(-ret));
+		goto out;
+	}
+	pr_info("running %s on %u vCPUs over %" PRIu64 " MiB", guest_image(o->guest.program)->name,
+		o->guest.nr_vcpus, o->guest.work_size >> 20);
+	ret = run_until_switch(m, o);
+	if (ret)
+		goto out;
+	stopped_ns = clock_now_ns();
+	digest = memory_digest(m);
+	pr_info("switch-over: vCPUs stopped at progress %" PRIu64 ", memory digest %016" PRIx64,
+		m->monitor.vcpu[0].progress, digest);
+
+	machine_layout(m, &layout);
+	ret = pager_source_create(&o->serve, &src);
+	for (i = 0; !ret && i < layout.n_regions; i++)
+		ret = pager_source_add_region(src, i, layout.regions[i].gpa, m->mem[i],
+					      layout.regions[i].size);
+	if (ret)
+		goto out;
+
+	status = MIG_EXIT_MIGRATION;
+	for (i = 0; i < 2; i++) {
+		fds[i] = net_connect(&addr, o->timeout_ms);
+		if (fds[i] < 0) {
+			pr_err("cannot connect to the destination %s: %s", o->connect, strerror(-fds[i]));
+			goto out;
+		}
+	}
+	ret = pager_handshake_source(&fds[0], &fds[1], true, 0, &layout, MIG_HANDSHAKE_TIMEOUT_MS,
+				     err, sizeof(err));
+	if (ret) {
+		pr_err("handshake with %s: %s", o->connect, err);
+		goto out;
+	}
+	ret = send_state(fds[0], m, digest, &state_bytes);
+	if (ret) {
+		pr_err("sending the guest's state: %s", strerror(-ret));
+		goto out;
+	}
+	serving_ns = clock_now_ns();
+	pr_info("state sent (%zu bytes); serving pages", state_bytes);
+	ret = pager_source_serve(src, fds[0], fds[1]);
+	pager_source_get_stats(src, &stats);
+	if (ret) {
+		pr_err("serving pages: %s", pager_source_error(src));
+		goto out;
+	}
+	pr_info("destination has every page: %" PRIu64 " demanded, %" PRIu64 " pushed",
+		stats.pages_demand, stats.pages_push);
+	status = MIG_EXIT_OK;
+out:
+	write_json(o, &stats, digest, state_bytes, serving_ns ? serving_ns - stopped_ns : 0, status);
+	for (i = 0; i < 2; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	pager_source_destroy(src);
+	machine_destroy(m);
+	return status;
+}

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* vmm-dest: the destination daemon. Takes one live migration, runs the guest at once, pulls
+ * its memory on demand, and reports the guest's own check, the memory digest and the stats. */
+#include "log.h"
+#include "migrate.h"
+#include "parse.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: vmm-dest [options]\n"
+		"Receive one post-copy live migration from vmm-source and run the guest.\n\n"
+		"  -l, --listen ADDR        where to wait (default 127.0.0.1:%d)\n"
+		"      --listener-cpu N     pin the pager's listener thread to CPU N\n"
+		"      --watchdog MS        a restore ioctl or vCPU blocked this long on a page is\n"
+		"                           an error (default 2000)\n"
+		"      --run-after MS       an endless guest runs this long after the last page\n"
+		"                           before it is stopped and checked (default 200)\n"
+		"      --timeout MS         bound on waiting for the source and on each phase\n"
+		"                           (default: wait for the source forever, 120000 per phase)\n"
+		"      --json FILE          write the stats as JSON ('-': stdout)\n"
+		"      --port-file FILE     write the listening port here (useful with port 0)\n"
+		"  -q, --quiet              errors only\n"
+		"  -h, --help\n\n"
+		"Exit: 0 guest ok and memory digest matched, 1 setup error, 2 connection, protocol\n"
+		"or pager failure, 3 the guest's check or the digest failed, 4 watchdog: blocked on a\n"
+		"page nobody fetches.\n",
+		MIG_DEFAULT_PORT);
+}
+
+enum { OPT_LISTENER_CPU = 256, OPT_WATCHDOG, OPT_RUN_AFTER, OPT_TIMEOUT, OPT_JSON, OPT_PORT_FILE };
+
+static const struct option long_options[] = {
+	{ "listen", required_argument, NULL, 'l' },
+	{ "listener-cpu", required_argument, NULL, OPT_LISTENER_CPU },
+	{ "watchdog", required_argument, NULL, OPT_WATCHDOG },
+	{ "run-after", required_argument, NULL, OPT_RUN_AFTER },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "json", required_argument, NULL, OPT_JSON },
+	{ "port-file", required_argument, NULL, OPT_PORT_FILE },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 },
+};
+
+int main(int argc, char **argv)
+{
+	char default_listen[32];
+	struct mig_dest_opts o = {
+		.listen = default_listen,
+		.accept_timeout_ms = -1,
+		.listener_cpu = -1,
+		.watchdog_ms = 2000,
+		.timeout_ms = 120000,
+		.run_after_complete_ms = 200,
+	};
+	uint64_t v;
+	int opt;
+
+	log_set_prefix("vmm-dest");
+	log_init_from_env();
+	snprintf(default_listen, sizeof(default_listen), "127.0.0.1:%d", MIG_DEFAULT_PORT);
+	while ((opt = getopt_long(argc, argv, "l:qh", long_options, NULL)) != -1) {
+		switch (opt) {
+		case 'l': o.listen = optarg; break;
+		case OPT_LISTENER_CPU:
+			if (parse_u64(optarg, 0, 4095, &v))
+				die("bad --listener-cpu '%s'", optarg);
+			o.listener_cpu = (int)v;
+			break;
+		case OPT_WATCHDOG:
+			if (parse_u64(optarg, 10, 3600000, &v))
+				die("bad --watchdog '%s'", optarg);
+			o.watchdog_ms = (unsigned int)v;
+			break;
+		case OPT_RUN_AFTER:
+			if (parse_u64(optarg, 0, 3600000, &v))
+				die("bad --run-after '%s'", optarg);
+			o.run_after_complete_ms = (unsigned int)v;
+			break;
+		case OPT_TIMEOUT:
+			if (parse_u64(optarg, 1, INT32_MAX, &v))
+				die("bad --timeout '%s'", optarg);
+			o.timeout_ms = (int)v;
+			o.accept_timeout_ms = (int)v;
+			break;
+		case OPT_JSON: o.json_path = optarg; break;
+		case OPT_PORT_FILE: o.port_file = optarg; break;
+		case 'q': log_max_level = LOG_ERR; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return MIG_EXIT_SETUP;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return MIG_EXIT_SETUP;
+	}
+	return mig_dest_run(&o);
+}

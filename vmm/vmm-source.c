@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* vmm-source: run a test guest, then migrate it live (post-copy) to a vmm-dest. */
+#include "log.h"
+#include "migrate.h"
+#include "parse.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: vmm-source [options]\n"
+		"Run a test guest on this host's KVM, then migrate it post-copy to vmm-dest.\n\n"
+		"  -c, --connect ADDR       the destination (default 127.0.0.1:%d)\n"
+		"  -g, --guest NAME         incrementer | pattern | toucher (default incrementer)\n"
+		"  -m, --mem SIZE           guest work memory (default 64M)\n"
+		"  -n, --vcpus N            vCPUs, 1..%d (default 1)\n"
+		"      --seed N             guest seed (default 1)\n"
+		"      --count N            incrementer passes (0: forever) / toucher steps (default:\n"
+		"                           0 for the incrementer, 4194304 for the toucher)\n"
+		"      --irqchip            create the in-kernel irqchip and PIT\n"
+		"      --kvmclock           enable kvmclock and steal time, as a guest OS would\n"
+		"      --switch-at N        switch over once every vCPU reported progress N\n"
+		"                           (incrementer: passes, pattern: MiB, toucher: steps/65536)\n"
+		"      --switch-after MS    switch over after MS of running (default 300)\n"
+		"      --no-push            serve demand requests only\n"
+		"      --prepage PAGES      pages pushed after each demanded page (default 64)\n"
+		"      --timeout MS         bound on each phase (default 60000)\n"
+		"      --json FILE          write the source's stats as JSON ('-': stdout)\n"
+		"  -q, --quiet              errors only\n"
+		"  -h, --help\n\n"
+		"Exit: 0 migrated, 1 setup error, 2 connection or protocol failure.\n",
+		MIG_DEFAULT_PORT, GUEST_MAX_VCPUS);
+}
+
+enum { OPT_SEED = 256, OPT_COUNT, OPT_IRQCHIP, OPT_KVMCLOCK, OPT_SWITCH_AT, OPT_SWITCH_AFTER, OPT_NO_PUSH,
+       OPT_PREPAGE, OPT_TIMEOUT, OPT_JSON };
+
+static const struct option long_options[] = {
+	{ "connect", required_argument, NULL, 'c' },
+	{ "guest", required_argument, NULL, 'g' },
+	{ "mem", required_argument, NULL, 'm' },
+	{ "vcpus", required_argument, NULL, 'n' },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "count", required_argument, NULL, OPT_COUNT },
+	{ "irqchip", no_argument, NULL, OPT_IRQCHIP },
+	{ "kvmclock", no_argument, NULL, OPT_KVMCLOCK },
+	{ "switch-at", required_argument, NULL, OPT_SWITCH_AT },
+	{ "switch-after", required_argument, NULL, OPT_SWITCH_AFTER },
+	{ "no-push", no_argument, NULL, OPT_NO_PUSH },
+	{ "prepage", required_argument, NULL, OPT_PREPAGE },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "json", required_argument, NULL, OPT_JSON },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 },
+};
+
+int main(int argc, char **argv)
+{
+	char default_connect[32];
+	struct mig_source_opts o = {
+		.guest = { .program = GUEST_INCREMENTER, .nr_vcpus = 1, .work_size = 64ull << 20,
+			   .seed = 1 },
+		.connect = default_connect,
+		.switch_after_ms = 300,
+		.timeout_ms = 60000,
+	};
+	const struct guest_image *image;
+	bool count_given = false;
+	uint64_t v;
+	int opt;
+
+	log_set_prefix("vmm-source");
+	log_init_from_env();
+	snprintf(default_connect, sizeof(default_connect), "127.0.0.1:%d", MIG_DEFAULT_PORT);
+	pager_source_options_init(&o.serve);
+	while ((opt = getopt_long(argc, argv, "c:g:m:n:qh", long_options, NULL)) != -1) {
+		switch (opt) {
+		case 'c': o.connect = optarg; break;
+		case 'g':
+			image = guest_image_by_name(optarg);
+			if (!image)
+				die("unknown guest '%s' (incrementer, pattern, toucher)", optarg);
+			o.guest.program = (enum guest_program)(image - guest_image(0));
+			break;
+		case 'm':
+			if (parse_size(optarg, &o.guest.work_size))
+				die("bad --mem '%s'", optarg);
+			break;
+		case 'n':
+			if (parse_u64(optarg, 1, GUEST_MAX_VCPUS, &v))
+				die("--vcpus takes 1..%d", GUEST_MAX_VCPUS);
+			o.guest.nr_vcpus = (unsigned int)v;
+			break;
+		case OPT_SEED:
+			if (parse_u64(optarg, 0, UINT64_MAX, &o.guest.seed))
+				die("bad --seed '%s'", optarg);
+			break;
+		case OPT_COUNT:
+			if (parse_u64(optarg, 0, UINT64_MAX, &o.guest.count))
+				die("bad --count '%s'", optarg);
+			count_given = true;
+			break;
+		case OPT_IRQCHIP: o.irqchip = true; break;
+		case OPT_KVMCLOCK: o.kvmclock = true; break;
+		case OPT_SWITCH_AT:
+			if (parse_u64(optarg, 1, UINT64_MAX, &o.switch_at_progress))
+				die("bad --switch-at '%s'", optarg);
+			break;
+		case OPT_SWITCH_AFTER:
+			if (parse_u64(optarg, 0, 3600000, &v))
+				die("bad --switch-after '%s'", optarg);
+			o.switch_after_ms = (unsigned int)v;
+			break;
+		case OPT_NO_PUSH: o.serve.push = false; break;
+		case OPT_PREPAGE:
+			if (parse_u64(optarg, 0, 1u << 20, &v))
+				die("bad --prepage '%s'", optarg);
+			o.serve.prepage_window = (uint32_t)v;
+			break;
+		case OPT_TIMEOUT:
+			if (parse_u64(optarg, 1, INT32_MAX, &v))
+				die("bad --timeout '%s'", optarg);
+			o.timeout_ms = (int)v;
+			break;
+		case OPT_JSON: o.json_path = optarg; break;
+		case 'q': log_max_level = LOG_ERR; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return MIG_EXIT_SETUP;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return MIG_EXIT_SETUP;
+	}
+	if (!count_given && o.guest.program == GUEST_TOUCHER)
+		o.guest.count = 4ull << 20;
+	return mig_source_run(&o);
+}
