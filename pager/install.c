@@ -13,10 +13,9 @@
  * counted. Waiters are woken only after the page state says present and the observer saw the
  * pages: a thread back from its fault finds pager_page_present() true.
  */
-static int64_t install_run(struct listener *l, struct pager_region_state *r, uint64_t first,
-			   uint64_t count, const uint8_t *src, bool zero, uint64_t *retries)
+int64_t pager_install_run(struct pager *p, struct pager_region_state *r, uint64_t first,
+			  uint64_t count, const uint8_t *src, bool zero, uint64_t *retries)
 {
-	struct pager *p = l->p;
 	uint64_t ps = p->page_size, done = 0, installed = 0, i;
 
 	while (done < count) {
@@ -79,7 +78,7 @@ int install_pages(struct listener *l, const Wire__PageHeader *hdr, const uint8_t
 	count = hdr->length / ps;
 	for (pos = first; (run = page_state_next_missing_run(&r->pages, pos, first + count - pos,
 							     &run_first)); pos = run_first + run) {
-		int64_t n = install_run(l, r, run_first, run,
+		int64_t n = pager_install_run(p, r, run_first, run,
 					zero ? NULL : payload + (run_first - first) * ps, zero, &retries);
 
 		if (n < 0)

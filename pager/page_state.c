@@ -71,6 +71,17 @@ bool page_state_set_present(struct page_state *ps, uint64_t page)
 	return true;
 }
 
+bool page_state_set_absent(struct page_state *ps, uint64_t page)
+{
+	uint64_t w = word_of(page), b = bit_of(page);
+
+	if (!(__atomic_load_n(&ps->present[w], __ATOMIC_RELAXED) & b))
+		return false;
+	__atomic_fetch_and(&ps->present[w], ~b, __ATOMIC_RELEASE);
+	__atomic_fetch_sub(&ps->n_present, 1, __ATOMIC_RELEASE);
+	return true;
+}
+
 uint64_t page_state_next_missing_run(const struct page_state *ps, uint64_t first, uint64_t count,
 				     uint64_t *run_first)
 {

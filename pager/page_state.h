@@ -31,6 +31,8 @@ enum page_status page_state_get(const struct page_state *ps, uint64_t page);
 bool page_state_request(struct page_state *ps, uint64_t page);
 /* -> present. False when it already was. */
 bool page_state_set_present(struct page_state *ps, uint64_t page);
+/* present -> absent: only before the listener runs (pre-copied pages dropped again). */
+bool page_state_set_absent(struct page_state *ps, uint64_t page);
 /*
  * Within [first, first+count), the first run of pages not yet present: its start in *run_first,
  * its length returned (0 when all are present).

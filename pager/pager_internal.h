@@ -30,6 +30,7 @@ enum pager_run_state {
 /* Counters the listener keeps and pager_get_stats() snapshots, under pager.lock. */
 struct pager_counters {
 	uint64_t pages_demand, pages_push, pages_zero, pages_duplicate;
+	uint64_t pages_precopy, pages_discarded;
 	uint64_t bytes_received;
 	uint64_t faults, faults_coalesced, faults_present;
 	uint64_t requests_sent, install_retries;
@@ -79,6 +80,14 @@ void pager_fail(struct pager *p, int error, const char *fmt, ...)
 void pager_set_complete(struct pager *p);
 struct pager_region_state *pager_region_of(struct pager *p, uint64_t addr);
 uint64_t pager_pages_missing_now(const struct pager *p);
+
+/*
+ * install.c: installs pages [first, first+count) of r, all missing by the page state, from src
+ * (or as zero pages), marks them present, tells the observer, wakes the waiters. Returns the
+ * pages installed, or -errno after pager_fail().
+ */
+int64_t pager_install_run(struct pager *p, struct pager_region_state *r, uint64_t first,
+			  uint64_t count, const uint8_t *src, bool zero, uint64_t *retries);
 
 /* stats.c: accounting, called by the listener. */
 /* With p->lock held. */

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "net.h"
 #include "wire.h"
+#include "source_internal.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -22,32 +23,6 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
-
-struct source_region {
-	uint32_t id;
-	uint64_t gpa;
-	const uint8_t *base;
-	uint64_t size, n_pages;
-	uint64_t *sent;      /* bit a page: already on its way (push skips it) */
-	uint64_t *requested; /* bit a page: the destination asked for it */
-};
-
-struct pager_source {
-	struct pager_source_options opts;
-	uint32_t page_size;
-	uint32_t n_regions;
-	struct source_region regions[PAGER_MAX_REGIONS];
-	int demand_fd, push_fd;
-
-	/* Latest demanded spot for the push to jump to: valid bit | region << 48 | page. */
-	uint64_t prepage_hint;
-	bool stop;
-
-	pthread_mutex_t lock;
-	int error;
-	char error_text[512];
-	struct pager_source_stats stats; /* updated with atomics */
-};
 
 #define HINT_VALID (1ull << 63)
 
@@ -121,24 +96,6 @@ void pager_source_layout(const struct pager_source *src, struct pager_layout *la
 			.size = src->regions[i].size,
 			.backing = PAGER_BACKING_ANON,
 		};
-}
-
-/* Atomically sets a bit; true if it was already set. */
-static bool test_and_set(uint64_t *map, uint64_t bit)
-{
-	uint64_t mask = 1ull << (bit % 64);
-
-	return __atomic_fetch_or(&map[bit / 64], mask, __ATOMIC_RELAXED) & mask;
-}
-
-static bool test_bit(const uint64_t *map, uint64_t bit)
-{
-	return __atomic_load_n(&map[bit / 64], __ATOMIC_RELAXED) & (1ull << (bit % 64));
-}
-
-static void stat_add(uint64_t *counter, uint64_t n)
-{
-	__atomic_fetch_add(counter, n, __ATOMIC_RELAXED);
 }
 
 static void source_fail(struct pager_source *src, int error, const char *fmt, ...)
@@ -228,11 +185,7 @@ static int send_run(struct pager_source *src, int fd, const struct source_region
 	return writev_full(fd, iov, zero ? 1 : 2, src->opts.io_timeout_ms);
 }
 
-/*
- * Sends pages [page, page+count) as runs of like pages (all zero, or all data), marking them
- * sent. With skip_sent, pages already sent are left out (the push); a demand answer always goes.
- */
-static int send_pages(struct pager_source *src, int fd, struct source_region *r, uint64_t page,
+int source_send_pages(struct pager_source *src, int fd, struct source_region *r, uint64_t page,
 		      uint64_t count, uint64_t request_id, bool skip_sent, uint64_t *pages_out)
 {
 	uint64_t end = page + count, sent = 0;
@@ -275,7 +228,7 @@ static int push_from(struct pager_source *src, uint32_t region, uint64_t page, u
 		return 0;
 	if (count > r->n_pages - page)
 		count = r->n_pages - page;
-	ret = send_pages(src, src->push_fd, r, page, count, 0, true, &pushed);
+	ret = source_send_pages(src, src->push_fd, r, page, count, 0, true, &pushed);
 	stat_add(&src->stats.pages_push, pushed);
 	return ret;
 }
@@ -358,7 +311,7 @@ static int serve_request(struct pager_source *src, struct pager_layout *layout,
 	for (i = 0; i < req->count; i++)
 		if (test_and_set(r->requested, first + i))
 			stat_add(&src->stats.duplicate_requests, 1);
-	ret = send_pages(src, src->demand_fd, r, first, req->count, req->request_id, false,
+	ret = source_send_pages(src, src->demand_fd, r, first, req->count, req->request_id, false,
 			 &demanded);
 	stat_add(&src->stats.pages_demand, demanded);
 	if (ret) {
@@ -465,6 +418,8 @@ void pager_source_get_stats(struct pager_source *src, struct pager_source_stats 
 	out->duplicate_requests = __atomic_load_n(&src->stats.duplicate_requests, __ATOMIC_RELAXED);
 	out->prepage_jumps = __atomic_load_n(&src->stats.prepage_jumps, __ATOMIC_RELAXED);
 	out->bytes_sent = __atomic_load_n(&src->stats.bytes_sent, __ATOMIC_RELAXED);
+	out->pages_precopy = __atomic_load_n(&src->stats.pages_precopy, __ATOMIC_RELAXED);
+	out->pages_discarded = __atomic_load_n(&src->stats.pages_discarded, __ATOMIC_RELAXED);
 }
 
 void pager_source_stats_write_json(const struct pager_source_stats *s, FILE *out)
@@ -472,9 +427,10 @@ void pager_source_stats_write_json(const struct pager_source_stats *s, FILE *out
 	fprintf(out,
 		"{\"requests\": %" PRIu64 ", \"pages_demand\": %" PRIu64 ", \"pages_push\": %" PRIu64
 		", \"pages_zero\": %" PRIu64 ", \"duplicate_requests\": %" PRIu64
-		", \"prepage_jumps\": %" PRIu64 ", \"bytes_sent\": %" PRIu64 "}\n",
+		", \"prepage_jumps\": %" PRIu64 ", \"pages_precopy\": %" PRIu64
+		", \"pages_discarded\": %" PRIu64 ", \"bytes_sent\": %" PRIu64 "}\n",
 		s->requests, s->pages_demand, s->pages_push, s->pages_zero, s->duplicate_requests,
-		s->prepage_jumps, s->bytes_sent);
+		s->prepage_jumps, s->pages_precopy, s->pages_discarded, s->bytes_sent);
 }
 
 void pager_source_destroy(struct pager_source *src)

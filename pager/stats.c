@@ -57,6 +57,8 @@ int pager_get_stats(struct pager *p, struct pager_stats *s)
 	s->pages_push = c->pages_push;
 	s->pages_zero = c->pages_zero;
 	s->pages_duplicate = c->pages_duplicate;
+	s->pages_precopy = c->pages_precopy;
+	s->pages_discarded = c->pages_discarded;
 	s->bytes_received = c->bytes_received;
 	s->faults = c->faults;
 	s->faults_coalesced = c->faults_coalesced;
@@ -91,13 +93,14 @@ void pager_stats_write_json(const struct pager_stats *s, FILE *out)
 	fprintf(out,
 		"{\"pages_total\": %" PRIu64 ", \"pages_present\": %" PRIu64
 		", \"pages_demand\": %" PRIu64 ", \"pages_push\": %" PRIu64
-		", \"pages_zero\": %" PRIu64 ", \"pages_duplicate\": %" PRIu64
+		", \"pages_zero\": %" PRIu64 ", \"pages_precopy\": %" PRIu64
+		", \"pages_discarded\": %" PRIu64 ", \"pages_duplicate\": %" PRIu64
 		", \"bytes_received\": %" PRIu64 ", \"faults\": %" PRIu64
 		", \"faults_coalesced\": %" PRIu64 ", \"faults_present\": %" PRIu64
 		", \"requests_sent\": %" PRIu64 ", \"install_retries\": %" PRIu64
 		", \"duration_ms\": %.3f",
 		s->pages_total, s->pages_present, s->pages_demand, s->pages_push, s->pages_zero,
-		s->pages_duplicate, s->bytes_received, s->faults, s->faults_coalesced,
+		s->pages_precopy, s->pages_discarded, s->pages_duplicate, s->bytes_received, s->faults, s->faults_coalesced,
 		s->faults_present, s->requests_sent, s->install_retries,
 		(double)s->duration_ns / 1e6);
 	fprintf(out,
@@ -124,9 +127,10 @@ void pager_stats_write_summary(const struct pager_stats *s, FILE *out)
 		blocked += s->threads[i].blocked_ns;
 	fprintf(out,
 		"pages: %" PRIu64 "/%" PRIu64 " present (demand %" PRIu64 ", push %" PRIu64
-		", zero %" PRIu64 ", duplicate %" PRIu64 ") in %.1f ms, %.1f MiB received\n",
+		", zero %" PRIu64 ", pre-copy %" PRIu64 ", duplicate %" PRIu64
+		") in %.1f ms, %.1f MiB received\n",
 		s->pages_present, s->pages_total, s->pages_demand, s->pages_push, s->pages_zero,
-		s->pages_duplicate, (double)s->duration_ns / 1e6,
+		s->pages_precopy, s->pages_duplicate, (double)s->duration_ns / 1e6,
 		(double)s->bytes_received / (1024.0 * 1024.0));
 	fprintf(out,
 		"faults: %" PRIu64 " (%" PRIu64 " requests, %" PRIu64 " coalesced, %" PRIu64

@@ -21,6 +21,9 @@ static const struct {
 	/* Caps of vmm/state_codec.h's encodings, which the wire layer cannot include. */
 	[WIRE_VM_STATE] = { "vm-state", 8 * 1024, NULL },
 	[WIRE_VCPU_STATE] = { "vcpu-state", 64 * 1024 + 64 * 1024 + 64 * 1024, NULL },
+	/* 1024 ranges of at most 11 + 6 bytes, and framing. */
+	[WIRE_DISCARD] = { "discard", 20 * 1024, &wire__discard__descriptor },
+	[WIRE_SWITCHOVER] = { "switchover", 32, &wire__switchover__descriptor },
 };
 
 bool wire_type_is_opaque(unsigned int type)

@@ -25,6 +25,7 @@
 #define WIRE_MAX_REQUEST_PAGES 64u
 #define WIRE_MAX_PAGE_RUN (256u * 1024u)
 #define WIRE_MAX_ERROR_TEXT 512u
+#define WIRE_MAX_DISCARD_RANGES 1024u
 
 /* PageHeader.flags */
 #define WIRE_PAGE_FLAG_ZERO 0x1u   /* every byte of the range is zero; no payload follows */
@@ -42,6 +43,8 @@ enum wire_type {
 	WIRE_VM_CONFIG = 8,
 	WIRE_VM_STATE = 9,   /* body: VmState (vcpu_state.proto), decoded by vmm/state_codec.c */
 	WIRE_VCPU_STATE = 10, /* body: VcpuState, likewise */
+	WIRE_DISCARD = 11,
+	WIRE_SWITCHOVER = 12,
 	WIRE_TYPE_END,
 };
 
@@ -97,6 +100,8 @@ void wire_layout_to_msg(const struct pager_layout *layout, Wire__MemoryLayout *m
 			Wire__Region *region_storage, Wire__Region **region_ptrs);
 int wire_check_page_request(const Wire__PageRequest *req, const struct pager_layout *layout,
 			    uint32_t page_size, char *err, size_t err_len);
+int wire_check_discard(const Wire__Discard *msg, const struct pager_layout *layout,
+		       uint32_t page_size, char *err, size_t err_len);
 int wire_check_page_header(const Wire__PageHeader *hdr, const struct pager_layout *layout,
 			   uint32_t page_size, char *err, size_t err_len);
 

@@ -127,6 +127,27 @@ int wire_check_page_request(const Wire__PageRequest *req, const struct pager_lay
 			   (uint64_t)req->count * page_size, err, err_len);
 }
 
+int wire_check_discard(const Wire__Discard *msg, const struct pager_layout *layout,
+		       uint32_t page_size, char *err, size_t err_len)
+{
+	size_t i;
+	int ret;
+
+	if (msg->n_offsets != msg->n_counts || !msg->n_offsets ||
+	    msg->n_offsets > WIRE_MAX_DISCARD_RANGES)
+		return fail(err, err_len, -EINVAL, "discard of %zu offsets and %zu counts (1..%u)",
+			    msg->n_offsets, msg->n_counts, WIRE_MAX_DISCARD_RANGES);
+	for (i = 0; i < msg->n_offsets; i++) {
+		if (!msg->counts[i])
+			return fail(err, err_len, -EINVAL, "discard range %zu is empty", i);
+		ret = check_range(layout, page_size, msg->region, msg->offsets[i],
+				  (uint64_t)msg->counts[i] * page_size, err, err_len);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 int wire_check_page_header(const Wire__PageHeader *hdr, const struct pager_layout *layout,
 			   uint32_t page_size, char *err, size_t err_len)
 {

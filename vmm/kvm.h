@@ -105,6 +105,15 @@ int vm_io_register(struct vm *vm, bool mmio, uint64_t base, uint64_t len, vm_io_
 const struct vm_io_trap *vm_io_find(const struct vm *vm, bool mmio, uint64_t addr,
 				    uint32_t len);
 
+/*
+ * Dirty logging (dirty_log.c). vm_dirty_log_get() fills one bit per 4 KiB page of the slot
+ * (bitmap of (size / 4096 + 63) / 64 words) with the pages written since the last call, and
+ * clears the log.
+ */
+int vm_dirty_log_enable(struct vm *vm, uint32_t slot);
+int vm_dirty_log_disable(struct vm *vm, uint32_t slot);
+int vm_dirty_log_get(struct vm *vm, uint32_t slot, uint64_t *bitmap);
+
 /* The explicit guest-memory API: the only calls of the VMM that touch guest memory. */
 void *vm_gpa_to_hva(const struct vm *vm, gpa_t gpa, uint64_t len);
 int vm_gpa_write(struct vm *vm, gpa_t gpa, const void *src, uint64_t len);

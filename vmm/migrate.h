@@ -40,6 +40,8 @@ struct mig_source_opts {
 	/* Switch over once every vCPU reported this much progress (0: after switch_after_ms). */
 	uint64_t switch_at_progress;
 	unsigned int switch_after_ms;
+	/* Pre-copy rounds with dirty logging before the switch-over (0: pure post-copy). */
+	unsigned int precopy_rounds;
 	struct pager_source_options serve;
 	int timeout_ms;
 	const char *json_path; /* source stats, NULL: none, "-": stdout */

@@ -59,7 +59,7 @@ struct dest_run {
 	size_t state_bytes;
 	struct restore_log restore;
 	pid_t restore_tid;
-	uint64_t t_accepted, t_state, t_running, t_complete;
+	uint64_t t_accepted, t_switchover, t_state, t_running, t_complete;
 	bool guest_ok, digest_match;
 	char guest_check[256];
 	char failure[640];
@@ -224,7 +224,6 @@ static int recv_config(struct dest_run *run, int fd)
 		.count = cfg->count,
 	};
 	run->irqchip = cfg->irqchip;
-	run->source_digest = cfg->memory_digest;
 	ret = guest_config_check(&run->guest);
 	if (ret) {
 		ret = fail_peer(fd, WIRE__ERROR_CODE__ERROR_LAYOUT, ret,
@@ -300,8 +299,8 @@ static int create_machine(struct dest_run *run)
 	return ret;
 }
 
-/* Pager and listener: everything a restore ioctl may need to fault a page through. */
-static int prepare_memory(struct dest_run *run, int demand_fd, int push_fd)
+/* Guest memory registered with userfaultfd: from now on nothing maps it but the pager. */
+static int register_memory(struct dest_run *run)
 {
 	struct pager_options popts;
 	uint8_t zero[GUEST_PAGE_SIZE] = { 0 };
@@ -327,10 +326,96 @@ static int prepare_memory(struct dest_run *run, int demand_fd, int push_fd)
 	ret = pager_create(&popts, &run->pager);
 	for (i = 0; !ret && i < GUEST_NR_REGIONS; i++)
 		ret = pager_add_region(run->pager, i, run->m->mem[i], run->layout.regions[i].size);
-	if (ret) {
+	if (ret)
 		pr_err("cannot register guest memory with the pager: %s", strerror(-ret));
-		return ret;
+	return ret;
+}
+
+/*
+ * Pre-copied pages go straight into the registered memory; discards drop the ones the guest
+ * wrote again. Ends at the Switchover message, which carries the source's memory digest.
+ */
+static int recv_precopy(struct dest_run *run, int fd)
+{
+	struct wire_arena *arena = malloc(sizeof(*arena));
+	uint8_t body[WIRE_ARENA_SIZE], *pages = malloc(WIRE_MAX_PAGE_RUN);
+	const Wire__PageHeader *ph;
+	const Wire__Discard *dis;
+	ProtobufCMessage *msg;
+	unsigned int type;
+	char err[256];
+	size_t len, i;
+	int ret;
+
+	if (!arena || !pages) {
+		ret = -ENOMEM;
+		goto out;
 	}
+	wire_arena_init(arena);
+	for (;;) {
+		/* The guest still runs on the source: this phase lasts as long as it decides. */
+		ret = wire_recv_raw(fd, &type, body, sizeof(body), &len, run->o->timeout_ms);
+		if (!ret)
+			ret = wire_decode(arena, type, body, len, &msg);
+		if (ret) {
+			ret = fail_peer(fd, WIRE__ERROR_CODE__ERROR_PROTOCOL, ret,
+					"expected pre-copy pages or the switch-over: %s", strerror(-ret));
+			goto out;
+		}
+		if (type == WIRE_SWITCHOVER) {
+			const Wire__Switchover *sw = (const Wire__Switchover *)msg;
+			struct pager_stats st;
+
+			run->source_digest = sw->memory_digest;
+			run->t_switchover = clock_now_ns();
+			pager_get_stats(run->pager, &st);
+			if (st.pages_precopy != sw->precopy_pages) {
+				ret = fail_peer(fd, WIRE__ERROR_CODE__ERROR_PROTOCOL, -EPROTO,
+						"pre-copy: the source says %" PRIu64 " pages were sent and"
+						" kept, %" PRIu64 " are here",
+						sw->precopy_pages, st.pages_precopy);
+			}
+			break;
+		}
+		if (type == WIRE_PAGE) {
+			ph = (const Wire__PageHeader *)msg;
+			ret = wire_check_page_header(ph, &run->layout, GUEST_PAGE_SIZE, err, sizeof(err));
+			if (!ret && (ph->flags & WIRE_PAGE_FLAG_DEMAND))
+				ret = -EPROTO;
+			if (!ret && !(ph->flags & WIRE_PAGE_FLAG_ZERO))
+				ret = net_read_full(fd, pages, ph->length, run->o->timeout_ms);
+			if (!ret)
+				ret = pager_preload(run->pager, ph->region, ph->offset,
+						    ph->flags & WIRE_PAGE_FLAG_ZERO ? NULL : pages,
+						    ph->length);
+		} else if (type == WIRE_DISCARD) {
+			dis = (const Wire__Discard *)msg;
+			ret = wire_check_discard(dis, &run->layout, GUEST_PAGE_SIZE, err, sizeof(err));
+			for (i = 0; !ret && i < dis->n_offsets; i++)
+				ret = pager_discard(run->pager, dis->region, dis->offsets[i],
+						    (uint64_t)dis->counts[i] * GUEST_PAGE_SIZE);
+		} else {
+			snprintf(err, sizeof(err), "unexpected %s message", wire_type_name(type));
+			ret = -EPROTO;
+		}
+		if (ret) {
+			ret = fail_peer(fd, WIRE__ERROR_CODE__ERROR_PROTOCOL, ret, "pre-copy refused: %s",
+					ret == -EPROTO || ret == -EINVAL || ret == -ERANGE ? err
+											  : strerror(-ret));
+			goto out;
+		}
+	}
+out:
+	free(pages);
+	free(arena);
+	return ret;
+}
+
+/* The listener: every restore ioctl from now on can fault a page through it. */
+static int start_listener(struct dest_run *run, int demand_fd, int push_fd)
+{
+	int ret;
+
 	watchdog_set_pager(run->wd, run->pager);
 	ret = pager_start(run->pager, demand_fd, push_fd);
 	if (ret) {
@@ -447,9 +532,10 @@ static void write_json(struct dest_run *run, int status)
 		run->digest_match ? "true" : "false", run->received_digest, run->source_digest);
 	fprintf(f, ", \"pages_total\": %" PRIu64 ", \"pages_demand\": %" PRIu64
 		", \"pages_push\": %" PRIu64 ", \"pages_zero\": %" PRIu64
+		", \"pages_precopy\": %" PRIu64 ", \"pages_discarded\": %" PRIu64
 		", \"pages_duplicate\": %" PRIu64 ", \"faults\": %" PRIu64,
-		st.pages_total, st.pages_demand, st.pages_push, st.pages_zero, st.pages_duplicate,
-		st.faults);
+		st.pages_total, st.pages_demand, st.pages_push, st.pages_zero, st.pages_precopy,
+		st.pages_discarded, st.pages_duplicate, st.faults);
 	fprintf(f, ", \"fault_latency_us\": {\"p50\": %.1f, \"p90\": %.1f, \"p99\": %.1f"
 		", \"p99_9\": %.1f, \"max\": %.1f, \"count\": %" PRIu64 "}",
 		(double)st.latency_p50_ns / 1e3, (double)st.latency_p90_ns / 1e3,
@@ -466,7 +552,7 @@ static void write_json(struct dest_run *run, int status)
 		(double)blocked / 1e6);
 	fprintf(f, ", \"state_bytes\": %zu, \"switchover_ms\": %.3f, \"duration_ms\": %.3f",
 		run->state_bytes,
-		run->t_running ? (double)(run->t_running - run->t_accepted) / 1e6 : 0.0,
+		run->t_running ? (double)(run->t_running - run->t_switchover) / 1e6 : 0.0,
 		(double)st.duration_ns / 1e6);
 	fprintf(f, ", \"restore_steps\": [");
 	for (i = 0; i < run->restore.n; i++)
@@ -513,18 +599,22 @@ int mig_dest_run(const struct mig_dest_opts *o)
 		pr_err("%s", run->failure);
 		goto out_close;
 	}
-	if (recv_config(run, fds[0]) || recv_states(run, fds[0])) {
+	if (recv_config(run, fds[0])) {
+		snprintf(run->failure, sizeof(run->failure), "the source's VM config was refused");
+		goto out_close;
+	}
+
+	if (create_machine(run) || register_memory(run)) {
+		snprintf(run->failure, sizeof(run->failure), "cannot build the VM for the config");
+		goto out_close;
+	}
+	if (recv_precopy(run, fds[0]) || recv_states(run, fds[0])) {
 		snprintf(run->failure, sizeof(run->failure), "the source's state was refused");
 		goto out_close;
 	}
 	run->t_state = clock_now_ns();
 	pr_info("incoming %s on %u vCPUs, %zu bytes of state", guest_image(run->guest.program)->name,
 		run->guest.nr_vcpus, run->state_bytes);
-
-	if (create_machine(run)) {
-		snprintf(run->failure, sizeof(run->failure), "cannot build the VM for the config");
-		goto out_close;
-	}
 	wcfg.bound_ms = o->watchdog_ms;
 	wcfg.layout = &run->layout;
 	wcfg.vm = run->m->vm;
@@ -532,9 +622,9 @@ int mig_dest_run(const struct mig_dest_opts *o)
 	if (ret)
 		goto out_close;
 	run->restore.wd = run->wd;
-	ret = prepare_memory(run, fds[0], fds[1]);
+	ret = start_listener(run, fds[0], fds[1]);
 	if (ret) {
-		snprintf(run->failure, sizeof(run->failure), "preparing guest memory: %s", strerror(-ret));
+		snprintf(run->failure, sizeof(run->failure), "starting the pager: %s", strerror(-ret));
 		goto out_close;
 	}
 	/* The pager owns the sockets now. */
@@ -552,8 +642,8 @@ int mig_dest_run(const struct mig_dest_opts *o)
 	}
 	run->t_running = clock_now_ns();
 	pager_release_push(run->pager);
-	pr_info("guest running on the destination %.1f ms after the source connected",
-		(double)(run->t_running - run->t_accepted) / 1e6);
+	pr_info("guest running on the destination %.1f ms after the switch-over message",
+		(double)(run->t_running - run->t_switchover) / 1e6);
 
 	ret = wait_for_memory(run);
 	if (ret) {

@@ -27,31 +27,40 @@ static bool all_reached(const struct machine *m, uint64_t progress)
 	return true;
 }
 
-/* Runs the guest until the switch-over point; returns with every vCPU stopped. */
+/*
+ * Runs the guest until the switch-over point. Without pre-copy each vCPU stops itself there
+ * (a precise, reproducible point); with pre-copy they keep running (and writing) while the
+ * rounds go out, and stop_guest() stops them.
+ */
 static int run_until_switch(struct machine *m, const struct mig_source_opts *o)
 {
 	uint64_t deadline = clock_now_ns() + (uint64_t)o->timeout_ms * 1000000ull;
 	unsigned int i;
 	int ret;
 
-	for (i = 0; o->switch_at_progress && i < m->cfg.nr_vcpus; i++)
+	for (i = 0; o->switch_at_progress && !o->precopy_rounds && i < m->cfg.nr_vcpus; i++)
 		m->monitor.vcpu[i].stop_at_progress = o->switch_at_progress;
 	ret = vm_vcpus_start(m->vm);
 	if (ret)
 		return ret;
-	if (o->switch_at_progress) {
-		while (!all_reached(m, o->switch_at_progress) && clock_now_ns() < deadline)
-			usleep(1000);
-		if (!all_reached(m, o->switch_at_progress)) {
-			pr_err("the guest did not reach progress %" PRIu64 " within %d ms",
-			       o->switch_at_progress, o->timeout_ms);
-			machine_stop(m);
-			return -ETIMEDOUT;
-		}
-	} else {
+	if (!o->switch_at_progress) {
 		usleep(o->switch_after_ms * 1000u);
+		return 0;
 	}
-	ret = machine_stop(m);
+	while (!all_reached(m, o->switch_at_progress) && clock_now_ns() < deadline)
+		usleep(1000);
+	if (all_reached(m, o->switch_at_progress))
+		return 0;
+	pr_err("the guest did not reach progress %" PRIu64 " within %d ms", o->switch_at_progress,
+	       o->timeout_ms);
+	return -ETIMEDOUT;
+}
+
+static int stop_guest(struct machine *m)
+{
+	unsigned int i;
+	int ret = machine_stop(m);
+
 	for (i = 0; !ret && i < m->cfg.nr_vcpus; i++) {
 		if (m->monitor.vcpu[i].done) {
 			pr_err("vCPU %u finished before the switch-over: nothing left to migrate "
@@ -60,6 +69,67 @@ static int run_until_switch(struct machine *m, const struct mig_source_opts *o)
 		}
 	}
 	return ret;
+}
+
+/*
+ * Bounded pre-copy while the guest runs: round 0 sends every page, each later round the pages
+ * written during the previous one, until the rounds run out or few pages are left dirty.
+ */
+#define PRECOPY_ENOUGH_PAGES 64
+static int precopy(struct machine *m, struct pager_source *src, int fd, unsigned int rounds,
+		   uint64_t *bitmaps[GUEST_NR_REGIONS], uint64_t *sent_total)
+{
+	uint64_t sent, dirty;
+	unsigned int round, i;
+	int ret;
+
+	for (i = 0; i < GUEST_NR_REGIONS; i++) {
+		ret = vm_dirty_log_enable(m->vm, m->regions[i].slot);
+		if (!ret)
+			ret = vm_dirty_log_get(m->vm, m->regions[i].slot, bitmaps[i]);
+		if (ret)
+			return ret;
+	}
+	for (round = 0; round < rounds; round++) {
+		dirty = 0;
+		for (i = 0; i < GUEST_NR_REGIONS; i++) {
+			if (round) {
+				ret = vm_dirty_log_get(m->vm, m->regions[i].slot, bitmaps[i]);
+				if (ret)
+					return ret;
+			}
+			ret = pager_source_precopy(src, fd, i, round ? bitmaps[i] : NULL, &sent);
+			if (ret)
+				return ret;
+			dirty += sent;
+		}
+		*sent_total += dirty;
+		pr_info("pre-copy round %u: %" PRIu64 " pages", round, dirty);
+		if (round && dirty < PRECOPY_ENOUGH_PAGES)
+			break;
+	}
+	return 0;
+}
+
+/* After the vCPUs stopped: the pages written since the last round are stale over there. */
+static int precopy_discard(struct machine *m, struct pager_source *src, int fd,
+			   uint64_t *bitmaps[GUEST_NR_REGIONS], uint64_t *discarded_total)
+{
+	uint64_t discarded;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < GUEST_NR_REGIONS; i++) {
+		ret = vm_dirty_log_get(m->vm, m->regions[i].slot, bitmaps[i]);
+		if (!ret)
+			ret = pager_source_discard(src, fd, i, bitmaps[i], &discarded);
+		if (!ret)
+			ret = vm_dirty_log_disable(m->vm, m->regions[i].slot);
+		if (ret)
+			return ret;
+		*discarded_total += discarded;
+	}
+	return 0;
 }
 
 static uint64_t memory_digest(const struct machine *m)
@@ -74,17 +144,10 @@ static uint64_t memory_digest(const struct machine *m)
 	return digest_final(&d);
 }
 
-/* VmConfig, VmState, then one VcpuState per vCPU, on the demand socket. */
-static int send_state(int fd, struct machine *m, uint64_t digest, size_t *state_bytes)
+/* What the destination needs to build the VM (and register its memory) before any page. */
+static int send_config(int fd, const struct machine *m)
 {
 	Wire__VmConfig cfg = WIRE__VM_CONFIG__INIT;
-	struct vm_state vm_st;
-	struct vcpu_state *st;
-	size_t cap = VCPU_STATE_MAX_ENCODED;
-	unsigned int i;
-	ssize_t len;
-	void *buf;
-	int ret;
 
 	cfg.nr_vcpus = m->cfg.nr_vcpus;
 	cfg.irqchip = m->irqchip;
@@ -93,8 +156,25 @@ static int send_state(int fd, struct machine *m, uint64_t digest, size_t *state_
 	cfg.work_size = m->cfg.work_size;
 	cfg.seed = m->cfg.seed;
 	cfg.count = m->cfg.count;
-	cfg.memory_digest = digest;
-	ret = wire_send(fd, WIRE_VM_CONFIG, &cfg.base, MIG_HANDSHAKE_TIMEOUT_MS);
+	return wire_send(fd, WIRE_VM_CONFIG, &cfg.base, MIG_HANDSHAKE_TIMEOUT_MS);
+}
+
+/* Switchover, VmState, then one VcpuState per vCPU, on the demand socket. */
+static int send_state(int fd, struct machine *m, uint64_t digest, uint64_t precopy_pages,
+		      size_t *state_bytes)
+{
+	Wire__Switchover sw = WIRE__SWITCHOVER__INIT;
+	struct vm_state vm_st;
+	struct vcpu_state *st;
+	size_t cap = VCPU_STATE_MAX_ENCODED;
+	unsigned int i;
+	ssize_t len;
+	void *buf;
+	int ret;
+
+	sw.memory_digest = digest;
+	sw.precopy_pages = precopy_pages;
+	ret = wire_send(fd, WIRE_SWITCHOVER, &sw.base, MIG_HANDSHAKE_TIMEOUT_MS);
 	if (ret)
 		return ret;
 
@@ -157,7 +237,8 @@ int mig_source_run(const struct mig_source_opts *o)
 	struct pager_layout layout;
 	struct machine *m = NULL;
 	struct net_addr addr;
-	uint64_t digest = 0, stopped_ns = 0, serving_ns = 0;
+	uint64_t *bitmaps[GUEST_NR_REGIONS] = { NULL };
+	uint64_t digest = 0, stopped_ns = 0, serving_ns = 0, precopy_sent = 0, discarded = 0;
 	size_t state_bytes = 0;
 	int fds[2] = { -1, -1 }, ret, status = MIG_EXIT_SETUP;
 	char err[512];
@@ -176,28 +257,22 @@ int mig_source_run(const struct mig_source_opts *o)
 		ret = machine_boot(m);
 	if (!ret && o->kvmclock)
 		ret = machine_enable_kvmclock(m);
+	machine_layout(m, &layout);
+	if (!ret)
+		ret = pager_source_create(&o->serve, &src);
+	for (i = 0; !ret && i < layout.n_regions; i++) {
+		ret = pager_source_add_region(src, i, layout.regions[i].gpa, m->mem[i],
+					      layout.regions[i].size);
+		bitmaps[i] = calloc(layout.regions[i].size / GUEST_PAGE_SIZE / 64 + 1, sizeof(uint64_t));
+		if (!ret && !bitmaps[i])
+			ret = -ENOMEM;
+	}
 	if (ret) {
 		pr_err("cannot build the guest: %s", strerror(-ret));
 		goto out;
 	}
-	pr_info("running %s on %u vCPUs over %" PRIu64 " MiB", guest_image(o->guest.program)->name,
-		o->guest.nr_vcpus, o->guest.work_size >> 20);
-	ret = run_until_switch(m, o);
-	if (ret)
-		goto out;
-	stopped_ns = clock_now_ns();
-	digest = memory_digest(m);
-	pr_info("switch-over: vCPUs stopped at progress %" PRIu64 ", memory digest %016" PRIx64,
-		m->monitor.vcpu[0].progress, digest);
 
-	machine_layout(m, &layout);
-	ret = pager_source_create(&o->serve, &src);
-	for (i = 0; !ret && i < layout.n_regions; i++)
-		ret = pager_source_add_region(src, i, layout.regions[i].gpa, m->mem[i],
-					      layout.regions[i].size);
-	if (ret)
-		goto out;
-
+	/* Connect first: the destination builds the VM and registers memory meanwhile. */
 	status = MIG_EXIT_MIGRATION;
 	for (i = 0; i < 2; i++) {
 		fds[i] = net_connect(&addr, o->timeout_ms);
@@ -208,11 +283,35 @@ int mig_source_run(const struct mig_source_opts *o)
 	}
 	ret = pager_handshake_source(&fds[0], &fds[1], true, 0, &layout, MIG_HANDSHAKE_TIMEOUT_MS,
 				     err, sizeof(err));
+	if (!ret)
+		ret = send_config(fds[0], m);
 	if (ret) {
-		pr_err("handshake with %s: %s", o->connect, err);
+		pr_err("handshake with %s: %s", o->connect, ret ? err : "");
 		goto out;
 	}
-	ret = send_state(fds[0], m, digest, &state_bytes);
+
+	pr_info("running %s on %u vCPUs over %" PRIu64 " MiB", guest_image(o->guest.program)->name,
+		o->guest.nr_vcpus, o->guest.work_size >> 20);
+	ret = run_until_switch(m, o);
+	if (!ret && o->precopy_rounds)
+		ret = precopy(m, src, fds[0], o->precopy_rounds, bitmaps, &precopy_sent);
+	if (ret) {
+		machine_stop(m);
+		pr_err("running up to the switch-over: %s", strerror(-ret));
+		goto out;
+	}
+	ret = stop_guest(m);
+	if (!ret && o->precopy_rounds)
+		ret = precopy_discard(m, src, fds[0], bitmaps, &discarded);
+	if (ret)
+		goto out;
+	stopped_ns = clock_now_ns();
+	digest = memory_digest(m);
+	pr_info("switch-over: vCPUs stopped at progress %" PRIu64 ", memory digest %016" PRIx64
+		", %" PRIu64 " pages pre-copied, %" PRIu64 " of them discarded",
+		m->monitor.vcpu[0].progress, digest, precopy_sent, discarded);
+
+	ret = send_state(fds[0], m, digest, pager_source_pages_held(src), &state_bytes);
 	if (ret) {
 		pr_err("sending the guest's state: %s", strerror(-ret));
 		goto out;
@@ -220,19 +319,23 @@ int mig_source_run(const struct mig_source_opts *o)
 	serving_ns = clock_now_ns();
 	pr_info("state sent (%zu bytes); serving pages", state_bytes);
 	ret = pager_source_serve(src, fds[0], fds[1]);
-	pager_source_get_stats(src, &stats);
 	if (ret) {
 		pr_err("serving pages: %s", pager_source_error(src));
 		goto out;
 	}
-	pr_info("destination has every page: %" PRIu64 " demanded, %" PRIu64 " pushed",
-		stats.pages_demand, stats.pages_push);
 	status = MIG_EXIT_OK;
 out:
+	if (src)
+		pager_source_get_stats(src, &stats);
+	if (!status)
+		pr_info("destination has every page: %" PRIu64 " demanded, %" PRIu64 " pushed",
+			stats.pages_demand, stats.pages_push);
 	write_json(o, &stats, digest, state_bytes, serving_ns ? serving_ns - stopped_ns : 0, status);
 	for (i = 0; i < 2; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
+	for (i = 0; i < GUEST_NR_REGIONS; i++)
+		free(bitmaps[i]);
 	pager_source_destroy(src);
 	machine_destroy(m);
 	return status;

@@ -26,6 +26,8 @@ static void usage(FILE *out)
 		"      --switch-at N        switch over once every vCPU reported progress N\n"
 		"                           (incrementer: passes, pattern: MiB, toucher: steps/65536)\n"
 		"      --switch-after MS    switch over after MS of running (default 300)\n"
+		"      --precopy-rounds N   first send memory while the guest runs, then the pages\n"
+		"                           it wrote, N rounds at most (default 0: pure post-copy)\n"
 		"      --no-push            serve demand requests only\n"
 		"      --prepage PAGES      pages pushed after each demanded page (default 64)\n"
 		"      --timeout MS         bound on each phase (default 60000)\n"
@@ -36,7 +38,7 @@ static void usage(FILE *out)
 		MIG_DEFAULT_PORT, GUEST_MAX_VCPUS);
 }
 
-enum { OPT_SEED = 256, OPT_COUNT, OPT_IRQCHIP, OPT_KVMCLOCK, OPT_SWITCH_AT, OPT_SWITCH_AFTER, OPT_NO_PUSH,
+enum { OPT_SEED = 256, OPT_COUNT, OPT_IRQCHIP, OPT_KVMCLOCK, OPT_SWITCH_AT, OPT_SWITCH_AFTER, OPT_PRECOPY, OPT_NO_PUSH,
        OPT_PREPAGE, OPT_TIMEOUT, OPT_JSON };
 
 static const struct option long_options[] = {
@@ -50,6 +52,7 @@ static const struct option long_options[] = {
 	{ "kvmclock", no_argument, NULL, OPT_KVMCLOCK },
 	{ "switch-at", required_argument, NULL, OPT_SWITCH_AT },
 	{ "switch-after", required_argument, NULL, OPT_SWITCH_AFTER },
+	{ "precopy-rounds", required_argument, NULL, OPT_PRECOPY },
 	{ "no-push", no_argument, NULL, OPT_NO_PUSH },
 	{ "prepage", required_argument, NULL, OPT_PREPAGE },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
@@ -115,6 +118,11 @@ int main(int argc, char **argv)
 			if (parse_u64(optarg, 0, 3600000, &v))
 				die("bad --switch-after '%s'", optarg);
 			o.switch_after_ms = (unsigned int)v;
+			break;
+		case OPT_PRECOPY:
+			if (parse_u64(optarg, 0, 32, &v))
+				die("--precopy-rounds takes 0..32");
+			o.precopy_rounds = (unsigned int)v;
 			break;
 		case OPT_NO_PUSH: o.serve.push = false; break;
 		case OPT_PREPAGE:

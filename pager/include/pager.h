@@ -86,6 +86,15 @@ int pager_add_region(struct pager *p, uint32_t id, void *addr, uint64_t size);
 /* Takes ownership of both sockets and starts the listener thread. */
 int pager_start(struct pager *p, int demand_fd, int push_fd);
 
+/*
+ * Pre-copy, before pager_start(): installs len bytes of pages at offset of a region (data NULL:
+ * zero pages), and drops pages installed so that they are fetched again (the guest wrote them
+ * on the source after they were sent). Each is -EINVAL once the pager started.
+ */
+int pager_preload(struct pager *p, uint32_t region, uint64_t offset, const void *data,
+		  uint64_t len);
+int pager_discard(struct pager *p, uint32_t region, uint64_t offset, uint64_t len);
+
 /* Starts installing pushed pages (see pager_options.hold_push). Any thread, any time. */
 void pager_release_push(struct pager *p);
 
@@ -130,10 +139,12 @@ struct pager_thread_stats {
 struct pager_stats {
 	uint64_t pages_total;
 	uint64_t pages_present;
-	/* How each page got here; the three add up to pages_present. */
-	uint64_t pages_demand; /* data pages answering a request */
-	uint64_t pages_push;   /* data pages from the background push */
-	uint64_t pages_zero;   /* installed as the zero page, from either stream */
+	/* How each page got here; the four add up to pages_present. */
+	uint64_t pages_demand;  /* data pages answering a request */
+	uint64_t pages_push;    /* data pages from the background push */
+	uint64_t pages_zero;    /* installed as the zero page, from either stream */
+	uint64_t pages_precopy; /* installed before the switch-over and still valid */
+	uint64_t pages_discarded; /* pre-copied, then dropped as written again on the source */
 	uint64_t pages_duplicate; /* arrived when already present: a push/demand race, dropped */
 	uint64_t bytes_received;  /* page payload bytes */
 	uint64_t faults;          /* fault events read from userfaultfd */
@@ -184,6 +195,19 @@ int pager_source_add_region(struct pager_source *src, uint32_t id, uint64_t gpa,
 void pager_source_layout(const struct pager_source *src, struct pager_layout *layout);
 
 /*
+ * Pre-copy, before pager_source_serve(), while the guest still runs: sends the pages of a
+ * region set in bitmap (NULL: all) on fd, the demand socket. At the switch-over,
+ * pager_source_discard() tells the destination which pages it has that bitmap marks as
+ * written since, and leaves them for the push and demand to send again.
+ */
+int pager_source_precopy(struct pager_source *src, int fd, uint32_t region,
+			 const uint64_t *bitmap, uint64_t *pages_sent);
+int pager_source_discard(struct pager_source *src, int fd, uint32_t region,
+			 const uint64_t *bitmap, uint64_t *pages_discarded);
+/* Distinct pages the destination holds from pre-copy (sent and not discarded since). */
+uint64_t pager_source_pages_held(const struct pager_source *src);
+
+/*
  * Serves demand requests and pushes until the destination reports completion (0), or fails
  * (the error; pager_source_error() says why). Both sockets stay owned by the caller.
  */
@@ -197,6 +221,8 @@ struct pager_source_stats {
 	uint64_t pages_zero;          /* of those, sent as zero pages */
 	uint64_t duplicate_requests;  /* pages requested more than once */
 	uint64_t prepage_jumps;       /* times the push moved to a demanded spot */
+	uint64_t pages_precopy;       /* pages sent in pre-copy rounds */
+	uint64_t pages_discarded;     /* of those, dropped again at the switch-over */
 	uint64_t bytes_sent;
 };
 void pager_source_get_stats(struct pager_source *src, struct pager_source_stats *out);

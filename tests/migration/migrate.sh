@@ -95,15 +95,18 @@ def need(cond, what):
 need(d["guest_ok"], "the guest's own check failed: " + d["guest_check"])
 need(d["digest_match"], "memory as received differs from the source's at switch-over")
 need(d["source_digest"] == s["memory_digest"], "the source digest was not carried over")
-need(d["pages_demand"] + d["pages_push"] + d["pages_zero"] == d["pages_total"], "page origins do not add up")
-need(d["pages_zero"] > 0, "no page travelled as a zero page")
+need(d["pages_demand"] + d["pages_push"] + d["pages_zero"] + d["pages_precopy"] == d["pages_total"],
+     "page origins do not add up")
+need(s["serve"]["pages_precopy"] >= d["pages_precopy"], "more pre-copied pages kept than sent")
+need(d["pages_zero"] > 0 or d["pages_precopy"] > 0, "no page travelled as a zero page")
 need(s["serve"]["pages_zero"] >= d["pages_zero"], "zero pages installed that were not sent as zero")
 need(s["serve"]["duplicate_requests"] == 0, "a page was requested twice")
 need(len(d["blocktime_ms"]) == d["vcpus"], "per-vCPU blocktime missing")
 need(d["restore_faults"] >= int(sys.argv[3]),
      "%d pages faulted inside the restore ioctls, expected at least %s" % (d["restore_faults"], sys.argv[3]))
-print("PASS: %s on %d vCPUs: %d pages (%d demand, %d push, %d zero), fault p50 %.1f us p99 %.1f us, "
-      "switch-over %.1f ms, restore faults %d" % (d["guest"], d["vcpus"], d["pages_total"],
-      d["pages_demand"], d["pages_push"], d["pages_zero"], d["fault_latency_us"]["p50"],
-      d["fault_latency_us"]["p99"], d["switchover_ms"], d["restore_faults"]))
+print("PASS: %s on %d vCPUs: %d pages (%d demand, %d push, %d zero, %d pre-copy), fault p50 %.1f us "
+      "p99 %.1f us, switch-over %.1f ms, restore faults %d" % (d["guest"], d["vcpus"],
+      d["pages_total"], d["pages_demand"], d["pages_push"], d["pages_zero"], d["pages_precopy"],
+      d["fault_latency_us"]["p50"], d["fault_latency_us"]["p99"], d["switchover_ms"],
+      d["restore_faults"]))
 PY

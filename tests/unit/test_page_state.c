@@ -116,6 +116,27 @@ static void test_pushed_page_lands_first(void **state)
 	page_state_free(&ps);
 }
 
+/* A pre-copied page the guest wrote again on the source is dropped back to absent. */
+static void test_precopied_page_dropped(void **state)
+{
+	struct page_state ps;
+	uint64_t first = 0;
+
+	ps_init(&ps, 70);
+	assert_true(page_state_set_present(&ps, 64));
+	assert_true(page_state_set_present(&ps, 65));
+	assert_true(page_state_set_absent(&ps, 64));
+	assert_false(page_state_set_absent(&ps, 64));
+	assert_false(page_state_set_absent(&ps, 3));
+	assert_int_equal(page_state_get(&ps, 64), PAGE_ABSENT);
+	assert_int_equal(page_state_get(&ps, 65), PAGE_PRESENT);
+	assert_int_equal(page_state_missing(&ps), 69);
+	assert_int_equal(page_state_next_missing_run(&ps, 64, 2, &first), 1);
+	assert_int_equal(first, 64);
+	assert_true(page_state_request(&ps, 64));
+	page_state_free(&ps);
+}
+
 static void test_word_boundaries(void **state)
 {
 	static const uint64_t pages[] = { 0, 1, 62, 63, 64, 65, 127, 128, 129 };
@@ -281,6 +302,7 @@ int main(void)
 		cmocka_unit_test(test_init_enomem),
 		cmocka_unit_test(test_request_then_present),
 		cmocka_unit_test(test_pushed_page_lands_first),
+		cmocka_unit_test(test_precopied_page_dropped),
 		cmocka_unit_test(test_word_boundaries),
 		cmocka_unit_test(test_fill_every_page),
 		cmocka_unit_test(test_run_all_missing),

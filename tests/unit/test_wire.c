@@ -123,6 +123,7 @@ static void test_type_names_and_caps(void **state)
 		[WIRE_PUSH_DONE] = "push-done",	  [WIRE_COMPLETE] = "complete",
 		[WIRE_ERROR] = "error",		  [WIRE_VM_CONFIG] = "vm-config",
 		[WIRE_VM_STATE] = "vm-state",	  [WIRE_VCPU_STATE] = "vcpu-state",
+		[WIRE_DISCARD] = "discard",	  [WIRE_SWITCHOVER] = "switchover",
 	};
 	unsigned int t;
 
