@@ -85,7 +85,7 @@ struct guest_report {
 	uint32_t result_lo;
 	uint64_t result;
 	bool has_result;
-	bool done;
+	atomic_bool done; /* set last, after the result and status */
 	uint32_t status;
 	/* Stop this vCPU (VM_IO_STOP) once progress reaches it; 0: never. */
 	uint64_t stop_at_progress;

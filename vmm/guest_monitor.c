@@ -37,8 +37,9 @@ static int guest_monitor_io(struct vcpu *vcpu, uint64_t port, void *data, uint32
 		rep->has_result = true;
 		return VM_IO_CONTINUE;
 	case GUEST_PORT_DONE:
-		rep->done = true;
 		rep->status = value;
+		/* Last: another thread polling done may then read the rest. */
+		atomic_store(&rep->done, true);
 		return VM_IO_STOP;
 	default:
 		pr_err("vcpu %u: OUT to unknown guest port %#lx", vcpu->id, (unsigned long)port);
