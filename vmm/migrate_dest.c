@@ -544,7 +544,9 @@ static void write_json(struct dest_run *run, int status)
 	fprintf(f, ", \"blocktime_ms\": [");
 	for (i = 0; i < run->guest.nr_vcpus; i++) {
 		/* The pager knows threads; a vCPU is the thread that ran it. */
-		blocked = thread_blocked_ns(&st, atomic_load(&run->m->vcpus[i]->run_tid), &faults);
+		pid_t tid = run->m && run->m->vcpus[i] ? atomic_load(&run->m->vcpus[i]->run_tid) : 0;
+
+		blocked = tid ? thread_blocked_ns(&st, tid, &faults) : 0;
 		fprintf(f, "%s%.3f", i ? ", " : "", (double)blocked / 1e6);
 	}
 	blocked = thread_blocked_ns(&st, run->restore_tid, &faults);
