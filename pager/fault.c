@@ -95,12 +95,14 @@ int pager_take_unserved_fault(struct pager *p, struct pager_wait_info *out)
 	uint64_t addr;
 	ssize_t n;
 
+	/* Under the lock: pager_start() cannot begin in between and lose this fault. */
 	pthread_mutex_lock(&p->lock);
-	n = p->state == PAGER_IDLE;
-	pthread_mutex_unlock(&p->lock);
-	if (!n)
+	if (p->state != PAGER_IDLE) {
+		pthread_mutex_unlock(&p->lock);
 		return -EBUSY;
+	}
 	n = read(p->uffd, &msg, sizeof(msg));
+	pthread_mutex_unlock(&p->lock);
 	if (n < 0)
 		return errno == EAGAIN ? 0 : -errno;
 	if (n != sizeof(msg) || msg.event != UFFD_EVENT_PAGEFAULT)

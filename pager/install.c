@@ -13,10 +13,28 @@
  * counted. Waiters are woken only after the page state says present and the observer saw the
  * pages: a thread back from its fault finds pager_page_present() true.
  */
+/*
+ * Pages now in place: mark them present, show them to the observer, account for their
+ * waiters, and only then wake those: a thread back from its fault finds all of it done.
+ */
+static void installed_range(struct pager *p, struct pager_region_state *r, uint64_t first,
+			    uint64_t count, const uint8_t *data)
+{
+	uint64_t i, ps = p->page_size;
+
+	for (i = 0; i < count; i++)
+		page_state_set_present(&r->pages, first + i);
+	if (p->opts.on_install)
+		p->opts.on_install(p->opts.on_install_opaque, r->id, first, count, data);
+	if (p->listener)
+		fault_wake_range(p->listener, (uintptr_t)r->base + first * ps, count * ps);
+	uffd_wake(p->uffd, r->base + first * ps, count * ps);
+}
+
 int64_t pager_install_run(struct pager *p, struct pager_region_state *r, uint64_t first,
 			  uint64_t count, const uint8_t *src, bool zero, uint64_t *retries)
 {
-	uint64_t ps = p->page_size, done = 0, installed = 0, i;
+	uint64_t ps = p->page_size, done = 0, installed = 0;
 
 	while (done < count) {
 		uint8_t *dst = r->base + (first + done) * ps;
@@ -28,13 +46,9 @@ int64_t pager_install_run(struct pager *p, struct pager_region_state *r, uint64_
 			bytes = uffd_zeropage(p->uffd, dst, len, &err);
 		else
 			bytes = uffd_copy(p->uffd, dst, src + done * ps, len, &err);
-		if (bytes > 0 && p->opts.on_install)
-			p->opts.on_install(p->opts.on_install_opaque, r->id, first + done,
-					   (uint64_t)bytes / ps, zero ? NULL : src + done * ps);
-		for (i = 0; i < (uint64_t)bytes / ps; i++)
-			page_state_set_present(&r->pages, first + done + i);
 		if (bytes > 0)
-			uffd_wake(p->uffd, dst, (uint64_t)bytes);
+			installed_range(p, r, first + done, (uint64_t)bytes / ps,
+					zero ? NULL : src + done * ps);
 		done += (uint64_t)bytes / ps;
 		installed += (uint64_t)bytes / ps;
 		if (!err)
@@ -47,8 +61,8 @@ int64_t pager_install_run(struct pager *p, struct pager_region_state *r, uint64_
 		if (err == -EEXIST) {
 			/* Populated behind our back: it is there, and we must not overwrite it. */
 			pr_warn("pager: page at %p already populated by someone else", (void *)dst);
-			page_state_set_present(&r->pages, first + done);
-			uffd_wake(p->uffd, r->base + (first + done) * ps, ps);
+			/* The observer sees what is there, so a digest says it is not the source's. */
+			installed_range(p, r, first + done, 1, dst);
 			done++;
 			continue;
 		}
@@ -85,7 +99,6 @@ int install_pages(struct listener *l, const Wire__PageHeader *hdr, const uint8_t
 			return (int)n;
 		installed += (uint64_t)n;
 	}
-	fault_wake_range(l, (uintptr_t)r->base + first * ps, count * ps);
 
 	pthread_mutex_lock(&p->lock);
 	if (zero)

@@ -118,8 +118,14 @@ void listener_protocol_error(struct listener *l, int err, Wire__ErrorCode code, 
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	/* Tell the source why we stop, best effort: it may be what is broken. */
-	wire_send_error(l->p->demand_fd, code, text);
+
+	Wire__Error msg = WIRE__ERROR__INIT;
+
+	/* Tell the source why we stop, best effort, behind whatever frame is in flight. */
+	msg.code = code;
+	msg.text = text;
+	if (listener_queue_frame(l, WIRE_ERROR, &msg.base))
+		pr_warn("pager: no room to tell the source about the error");
 	pager_fail(l->p, err, "protocol error from the source: %s", text);
 	l->failed = true;
 }
@@ -213,14 +219,21 @@ static void on_rx(struct listener *l, enum channel_index ch, int res)
 		return;
 	}
 	l->rx_eof[ch] = true;
-	/* After completion, or after the push said it is done, a close is the normal end. */
+	if (res == 0)
+		return; /* judged by check_eof() once the frames before it are taken */
 	if (l->complete_sent || (ch == CH_PUSH && l->push_done))
 		return;
-	if (res == 0)
-		pager_fail(l->p, -ECONNRESET, "the source closed the %s connection", channel_names[ch]);
-	else
-		pager_fail(l->p, res, "%s connection to the source: %s", channel_names[ch],
-			   strerror(-res));
+	pager_fail(l->p, res, "%s connection to the source: %s", channel_names[ch], strerror(-res));
+	l->failed = true;
+}
+
+/* A close is the normal end after completion, or of the push after PushDone. */
+static void check_eof(struct listener *l, enum channel_index ch, bool frames_left)
+{
+	if (!l->rx_eof[ch] || frames_left || l->failed || l->complete_sent ||
+	    (ch == CH_PUSH && l->push_done))
+		return;
+	pager_fail(l->p, -ECONNRESET, "the source closed the %s connection", channel_names[ch]);
 	l->failed = true;
 }
 
@@ -231,22 +244,27 @@ static void handle_error_msg(struct listener *l, const Wire__Error *e)
 	l->failed = true;
 }
 
-/* Takes whole frames off one channel; at most `budget` pages installed (0: no limit). */
-static void process_rx(struct listener *l, enum channel_index ch, uint64_t budget)
+/*
+ * Takes whole frames off one channel; at most `budget` pages installed (0: no limit).
+ * Returns true when the budget stopped it with frames possibly left (more work, no waiting).
+ */
+static bool process_rx(struct listener *l, enum channel_index ch, uint64_t budget)
 {
 	uint64_t pages = 0;
 	struct rx_frame frame;
 	char err[256];
 	int ret;
 
-	while (!l->failed && (!budget || pages < budget)) {
+	while (!l->failed) {
+		if (budget && pages >= budget)
+			return true;
 		ret = rx_buffer_next(&l->rx[ch], &l->arena, &frame, err, sizeof(err));
 		if (ret == 0)
-			return;
+			return false;
 		if (ret < 0) {
 			listener_protocol_error(l, ret, WIRE__ERROR_CODE__ERROR_PROTOCOL,
 						"%s channel: %s", channel_names[ch], err);
-			return;
+			return false;
 		}
 		switch (frame.type) {
 		case WIRE_PAGE: {
@@ -255,17 +273,17 @@ static void process_rx(struct listener *l, enum channel_index ch, uint64_t budge
 			if (ch == CH_PUSH && (hdr->flags & WIRE_PAGE_FLAG_DEMAND)) {
 				listener_protocol_error(l, -EPROTO, WIRE__ERROR_CODE__ERROR_PROTOCOL,
 							"demand answer on the push channel");
-				return;
+				return false;
 			}
 			if (!(hdr->flags & WIRE_PAGE_FLAG_ZERO) && frame.payload_len != hdr->length) {
 				listener_protocol_error(l, -EPROTO, WIRE__ERROR_CODE__ERROR_PROTOCOL,
 							"page payload %u bytes, header says %u",
 							frame.payload_len, hdr->length);
-				return;
+				return false;
 			}
 			if (install_pages(l, hdr, frame.payload)) {
 				l->failed = true;
-				return;
+				return false;
 			}
 			pages += hdr->length / l->p->page_size;
 			break;
@@ -274,7 +292,7 @@ static void process_rx(struct listener *l, enum channel_index ch, uint64_t budge
 			if (ch != CH_PUSH) {
 				listener_protocol_error(l, -EPROTO, WIRE__ERROR_CODE__ERROR_PROTOCOL,
 							"push-done on the demand channel");
-				return;
+				return false;
 			}
 			l->push_done = true;
 			break;
@@ -282,21 +300,22 @@ static void process_rx(struct listener *l, enum channel_index ch, uint64_t budge
 			if (ch != CH_DEMAND || !l->complete_sent) {
 				listener_protocol_error(l, -EPROTO, WIRE__ERROR_CODE__ERROR_PROTOCOL,
 							"unexpected complete message");
-				return;
+				return false;
 			}
 			l->complete_acked = true;
 			break;
 		case WIRE_ERROR:
 			handle_error_msg(l, (const Wire__Error *)frame.msg);
-			return;
+			return false;
 		default:
 			listener_protocol_error(l, -EPROTO, WIRE__ERROR_CODE__ERROR_PROTOCOL,
 						"unexpected %s message on the %s channel",
 						wire_type_name(frame.type), channel_names[ch]);
-			return;
+			return false;
 		}
 		rx_buffer_consume(&l->rx[ch], &frame);
 	}
+	return false;
 }
 
 static void check_complete(struct listener *l)
@@ -307,18 +326,21 @@ static void check_complete(struct listener *l)
 
 	if (l->complete_sent || l->failed || pager_pages_missing_now(p))
 		return;
-	/* Every page is present: nothing can fault any more, so registration can go. */
-	for (i = 0; i < p->n_regions; i++) {
-		if (uffd_unregister(p->uffd, p->regions[i].base, p->regions[i].size))
-			pr_warn("pager: UFFDIO_UNREGISTER of region %u: %s", i, strerror(errno));
-		else
-			p->regions[i].registered = false;
+	if (!l->all_present) {
+		/* Every page is present: nothing can fault any more, so registration can go. */
+		for (i = 0; i < p->n_regions; i++) {
+			if (uffd_unregister(p->uffd, p->regions[i].base, p->regions[i].size))
+				pr_warn("pager: UFFDIO_UNREGISTER of region %u: %s", i, strerror(errno));
+			else
+				p->regions[i].registered = false;
+		}
+		l->all_present = true;
+		pager_set_complete(p);
 	}
+	/* A full send queue only delays the message to a later turn. */
 	msg.pages_received = p->pages_total;
-	if (listener_queue_frame(l, WIRE_COMPLETE, &msg.base))
-		pr_warn("pager: cannot queue the complete message");
-	l->complete_sent = true;
-	pager_set_complete(p);
+	if (!listener_queue_frame(l, WIRE_COMPLETE, &msg.base))
+		l->complete_sent = true;
 }
 
 static int setup_ring(struct listener *l)
@@ -374,6 +396,7 @@ void *listener_main(void *arg)
 	struct listener *l = p->listener;
 	struct io_uring_cqe *cqe;
 	unsigned int head, seen;
+	bool backlog = false;
 	int ret;
 
 	ret = setup_ring(l);
@@ -384,16 +407,18 @@ void *listener_main(void *arg)
 		arm_poll(l, p->uffd, TAG_UFFD, true);
 		arm_poll(l, p->ctl_fd, TAG_CTL, true);
 	}
+	/* Everything may be present already (pre-copy): nothing else would say so. */
+	check_complete(l);
 	while (!l->stop && l->ring_ready) {
-		bool uffd_ready = false, backlog;
+		bool uffd_ready = false;
 
 		if (!l->failed) {
 			arm_rx(l, CH_DEMAND);
 			arm_rx(l, CH_PUSH);
-			flush_tx(l);
 		}
-		/* Pending push data means there is work without waiting: only peek. */
-		backlog = !l->failed && rx_buffer_pending(&l->rx[CH_PUSH]) >= WIRE_FRAME_HDR_SIZE;
+		/* After a failure too: the Error message to the source is queued there. */
+		flush_tx(l);
+		/* Push frames left by the budget are work without waiting: only peek. */
 		ret = backlog ? io_uring_submit(&l->ring) : io_uring_submit_and_wait(&l->ring, 1);
 		if (ret < 0 && ret != -EINTR && ret != -EBUSY) {
 			pager_fail(p, ret, "io_uring_enter: %s", strerror(-ret));
@@ -405,15 +430,18 @@ void *listener_main(void *arg)
 			seen++;
 		}
 		io_uring_cq_advance(&l->ring, seen);
-		if (l->failed)
+		if (l->failed) {
+			backlog = false;
 			continue; /* faults stay blocked; wait for the owner to stop us */
+		}
 		if ((uffd_ready || backlog) && fault_read_all(l)) {
 			l->failed = true;
 			continue;
 		}
 		flush_tx(l);
-		process_rx(l, CH_DEMAND, 0);
-		process_rx(l, CH_PUSH, PUSH_PAGES_PER_TURN);
+		check_eof(l, CH_DEMAND, process_rx(l, CH_DEMAND, 0));
+		backlog = process_rx(l, CH_PUSH, PUSH_PAGES_PER_TURN);
+		check_eof(l, CH_PUSH, backlog);
 		check_complete(l);
 		if (l->complete_acked || (l->complete_sent && l->rx_eof[CH_DEMAND]))
 			break;

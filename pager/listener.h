@@ -46,7 +46,7 @@ struct listener {
 	size_t n_waiters, cap_waiters;
 	uint64_t next_request_id;
 
-	bool stop, failed, push_done, complete_sent, complete_acked;
+	bool stop, failed, push_done, all_present, complete_sent, complete_acked;
 	struct uffd_msg msgs[64];
 };
 

@@ -182,7 +182,11 @@ static int send_run(struct pager_source *src, int fd, const struct source_region
 	stat_add(&src->stats.bytes_sent, (uint64_t)head_len + (zero ? 0 : hdr.length));
 	if (zero)
 		stat_add(&src->stats.pages_zero, count);
-	return writev_full(fd, iov, zero ? 1 : 2, src->opts.io_timeout_ms);
+	/*
+	 * The push may wait without bound: the destination holds it while it restores vCPU
+	 * state, and a dead peer is caught by TCP keepalive and TCP_USER_TIMEOUT (net_tune).
+	 */
+	return writev_full(fd, iov, zero ? 1 : 2, fd == src->push_fd ? -1 : src->opts.io_timeout_ms);
 }
 
 int source_send_pages(struct pager_source *src, int fd, struct source_region *r, uint64_t page,
@@ -389,9 +393,12 @@ int pager_source_serve(struct pager_source *src, int demand_fd, int push_fd)
 		}
 	}
 	if (push_started) {
-		/* A push blocked in send on a dead peer must not keep us here. */
-		if (ret)
-			shutdown(push_fd, SHUT_WR);
+		/*
+		 * Whatever the outcome, the push is over: a push thread blocked sending pages the
+		 * destination no longer reads must not keep us here.
+		 */
+		__atomic_store_n(&src->stop, true, __ATOMIC_RELEASE);
+		shutdown(push_fd, SHUT_RDWR);
 		pthread_join(push_thread, NULL);
 	}
 	pthread_mutex_lock(&src->lock);

@@ -265,9 +265,8 @@ static uint64_t faults_of(struct pager *pager, pid_t tid)
 }
 
 /*
- * Whether the kernel maps the page: the truth a faulting thread sees. The pager's own state
- * (pager_page_present) is updated after the install has already woken the waiter, so the
- * thread that faulted can return before the pager calls the page present.
+ * Whether the kernel maps the page: the truth a faulting thread sees, independent of the
+ * pager's own bookkeeping (which, by design, is complete before the waiter is woken).
  */
 static bool present(struct test_guest *dst, gpa_t gpa)
 {
