@@ -477,6 +477,8 @@ static int wait_for_memory(struct dest_run *run)
 				(double)st.latency_p50_ns / 1e3, ret == -ETIMEDOUT ? "" : "\n");
 		}
 	} while (ret == -ETIMEDOUT && clock_now_ns() < deadline);
+	if (tty && ret == -ETIMEDOUT)
+		fputc('\n', stderr);
 	return ret;
 }
 
