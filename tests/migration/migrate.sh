@@ -98,6 +98,11 @@ need(d["source_digest"] == s["memory_digest"], "the source digest was not carrie
 need(d["pages_demand"] + d["pages_push"] + d["pages_zero"] + d["pages_precopy"] == d["pages_total"],
      "page origins do not add up")
 need(s["serve"]["pages_precopy"] >= d["pages_precopy"], "more pre-copied pages kept than sent")
+if s["serve"]["pages_precopy"]:
+    # Both paths of pre-copy ran: pages kept from it (the guest's code and page tables) and
+    # pages dropped because the guest wrote them again (its workload).
+    need(d["pages_precopy"] > 0 and d["pages_discarded"] > 0,
+         "pre-copy kept %d and discarded %d pages" % (d["pages_precopy"], d["pages_discarded"]))
 need(d["pages_zero"] > 0 or d["pages_precopy"] > 0, "no page travelled as a zero page")
 need(s["serve"]["pages_zero"] >= d["pages_zero"], "zero pages installed that were not sent as zero")
 need(s["serve"]["duplicate_requests"] == 0, "a page was requested twice")
