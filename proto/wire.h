@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "pager_layout.h"
+#include "pager.h"
 #include "wire.pb-c.h"
 
 #define WIRE_MAGIC 0x50474d31u /* "PGM1" */

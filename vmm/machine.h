@@ -12,7 +12,7 @@
 
 #include "guest.h"
 #include "kvm.h"
-#include "pager_layout.h"
+#include "pager.h"
 
 struct machine {
 	struct guest_config cfg;

@@ -22,11 +22,31 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#include "pager_layout.h"
-
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* ---- The memory layout both ends of a migration agree on ---- */
+
+#define PAGER_MAX_REGIONS 64u
+
+enum pager_backing {
+	PAGER_BACKING_ANON = 1,    /* private anonymous memory (the one served in v1) */
+	PAGER_BACKING_SHMEM = 2,   /* memfd / shmem */
+	PAGER_BACKING_HUGETLB = 3, /* hugetlbfs, 2 MiB pages */
+};
+
+struct pager_region {
+	uint32_t id;  /* 0..n_regions-1, in order */
+	uint64_t gpa; /* guest-physical address (or any address space the owner uses) */
+	uint64_t size;
+	enum pager_backing backing;
+};
+
+struct pager_layout {
+	uint32_t n_regions;
+	struct pager_region regions[PAGER_MAX_REGIONS];
+};
 
 /* ---- Connection setup (both ends) ---- */
 
