@@ -447,6 +447,8 @@ static int restore_state(struct dest_run *run)
 	for (i = 0; !ret && i < run->guest.nr_vcpus; i++)
 		ret = vcpu_state_restore(run->m->vcpus[i], run->vcpu_states[i], &hooks);
 	if (!ret)
+		ret = vm_state_restore_tsc(run->m->vm, run->vcpu_states, &hooks);
+	if (!ret)
 		ret = vm_state_restore_clock(run->m->vm, &run->vm_state, &hooks);
 	return ret;
 }

@@ -30,6 +30,9 @@
  *     10 KVM_SET_MP_STATE
  *     11 KVM_SET_VCPU_EVENTS  after the registers and LAPIC it refers to
  *     12 KVM_SET_DEBUGREGS    last, as in QEMU
+ *   VM, after every vCPU (vm_state_restore_tsc): the TSC and TSC deadline MSRs of every
+ *     vCPU again, back to back, so that KVM keeps the vCPUs' TSCs in sync even when a vCPU's
+ *     KVM_SET_MSRS waited on the network
  *   VM, after every vCPU, just before they run (vm_state_restore_clock):
  *     KVM_SET_CLOCK           kvmclock must not run while the guest cannot
  */
@@ -150,6 +153,9 @@ int vm_state_save(struct vm *vm, struct vm_state *st);
 int vm_state_restore_devices(struct vm *vm, const struct vm_state *st,
 			     const struct restore_hooks *hooks);
 /* KVM_SET_CLOCK: after every vCPU's state, just before the vCPUs run. */
+/* states[i] is vCPU i's state; every vCPU of the VM must have one. */
+int vm_state_restore_tsc(struct vm *vm, struct vcpu_state *const *states,
+			 const struct restore_hooks *hooks);
 int vm_state_restore_clock(struct vm *vm, const struct vm_state *st,
 			   const struct restore_hooks *hooks);
 

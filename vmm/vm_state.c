@@ -80,25 +80,61 @@ int vm_state_restore_devices(struct vm *vm, const struct vm_state *st,
 	return r;
 }
 
+#define MSR_IA32_TSC 0x10
+#define MSR_IA32_TSC_DEADLINE 0x6e0
+
+static const struct kvm_msr_entry *find_msr(const struct vcpu_state *st, uint32_t index)
+{
+	uint32_t i;
+
+	for (i = 0; i < st->nmsrs; i++)
+		if (st->msrs[i].index == index)
+			return &st->msrs[i];
+	return NULL;
+}
+
+int vm_state_restore_tsc(struct vm *vm, struct vcpu_state *const *states,
+			 const struct restore_hooks *hooks)
+{
+	const struct kvm_msr_entry *tsc, *deadline;
+	uint64_t start;
+	unsigned int i;
+	int r = 0;
+
+	hook_begin(hooks, "KVM_SET_MSRS (TSC)");
+	start = clock_now_ns();
+	/*
+	 * Back to back, with nothing that can block in between: KVM keeps host writes of the TSC
+	 * in sync only when they come within a second of each other, and the per-vCPU restore may
+	 * have waited on the network (kvmclock pages) between two vCPUs. The deadline is relative
+	 * to the TSC, so it follows it.
+	 */
+	for (i = 0; !r && i < vm->nr_vcpus; i++) {
+		tsc = find_msr(states[i], MSR_IA32_TSC);
+		deadline = find_msr(states[i], MSR_IA32_TSC_DEADLINE);
+		if (tsc)
+			r = vcpu_set_msr(vm->vcpus[i], tsc->index, tsc->data);
+		if (!r && deadline)
+			r = vcpu_set_msr(vm->vcpus[i], deadline->index, deadline->data);
+	}
+	hook_end(hooks, "KVM_SET_MSRS (TSC)", r, start);
+	return r;
+}
+
 int vm_state_restore_clock(struct vm *vm, const struct vm_state *st,
 			   const struct restore_hooks *hooks)
 {
 	struct kvm_clock_data clock = { .clock = st->clock.clock };
-	int adjust = __vm_ioctl_val(vm, KVM_CHECK_EXTENSION, KVM_CAP_ADJUST_CLOCK);
 	uint64_t start;
 	int r;
 
 	if (!(st->parts & VM_PART_CLOCK))
 		return 0;
 	/*
-	 * With KVM_CLOCK_REALTIME KVM adds the real time that passed since the save, so the
-	 * guest's clock does not stand still across the migration downtime.
+	 * Both guest clocks stand still across the downtime, as in QEMU: KVM_CLOCK_REALTIME would
+	 * move kvmclock on by the downtime while each vCPU's TSC restarts from its saved value,
+	 * and a guest whose two clocks disagree by the downtime marks its TSC unstable.
 	 */
-	if ((st->clock.flags & KVM_CLOCK_REALTIME) && adjust > 0 &&
-	    (adjust & KVM_CLOCK_REALTIME)) {
-		clock.flags = KVM_CLOCK_REALTIME;
-		clock.realtime = st->clock.realtime;
-	}
 	hook_begin(hooks, "KVM_SET_CLOCK");
 	start = clock_now_ns();
 	r = vm_ioctl(vm, KVM_SET_CLOCK, &clock);
