@@ -45,6 +45,33 @@ static int restore_sregs(struct vcpu *vcpu, const struct vcpu_state *st)
 	return vcpu_ioctl(vcpu, KVM_SET_SREGS, &st->sregs);
 }
 
+#define MSR_IA32_FEAT_CTL 0x3a
+#define MSR_IA32_VMX_BASIC 0x480
+#define MSR_IA32_VMX_VMFUNC 0x491
+
+/*
+ * Before KVM_SET_NESTED_STATE: the feature-control MSR and the VMX capability MSRs, which
+ * KVM refuses to change (-EBUSY) once the vCPU is in VMX operation, as nested state puts it.
+ * The full MSR step writes them again later; being equal then, a refusal is harmless.
+ */
+static int restore_nested_features(struct vcpu *vcpu, const struct vcpu_state *st)
+{
+	uint64_t now;
+	uint32_t i, index;
+	int r;
+
+	for (i = 0; i < st->nmsrs; i++) {
+		index = st->msrs[i].index;
+		if (index != MSR_IA32_FEAT_CTL &&
+		    (index < MSR_IA32_VMX_BASIC || index > MSR_IA32_VMX_VMFUNC))
+			continue;
+		r = vcpu_set_msr(vcpu, index, st->msrs[i].data);
+		if (r && (vcpu_get_msr(vcpu, index, &now) || now != st->msrs[i].data))
+			return r;
+	}
+	return 0;
+}
+
 static int restore_nested(struct vcpu *vcpu, const struct vcpu_state *st)
 {
 	return vcpu_ioctl(vcpu, KVM_SET_NESTED_STATE, (struct kvm_nested_state *)st->nested);
@@ -171,6 +198,7 @@ const struct vcpu_restore_step vcpu_restore_steps[] = {
 	{ "KVM_SET_TSC_KHZ", VCPU_PART_TSC_KHZ, restore_tsc_khz },
 	{ "KVM_SET_SREGS2", VCPU_PART_SREGS2, restore_sregs2 },
 	{ "KVM_SET_SREGS", VCPU_PART_SREGS, restore_sregs },
+	{ "KVM_SET_MSRS (nested features)", VCPU_PART_NESTED, restore_nested_features },
 	{ "KVM_SET_NESTED_STATE", VCPU_PART_NESTED, restore_nested },
 	{ "KVM_SET_REGS", VCPU_PART_REGS, restore_regs },
 	{ "KVM_SET_XSAVE", VCPU_PART_XSAVE, restore_xsave },

@@ -17,7 +17,10 @@
  *      3 KVM_SET_SREGS2 / KVM_SET_SREGS
  *                             before nested state: EFER.SVME / CR4.VMXE must be set for it,
  *                             and apic_base decides how KVM reads the LAPIC state (x2APIC)
- *      4 KVM_SET_NESTED_STATE only where KVM_CAP_NESTED_STATE is non-zero and a nested
+ *      4 KVM_SET_MSRS (nested features): IA32_FEAT_CTL and the VMX capability MSRs, which
+ *                             KVM refuses to change once nested state put the vCPU in VMX
+ *                             operation (QEMU sets them before nested state too)
+ *        KVM_SET_NESTED_STATE only where KVM_CAP_NESTED_STATE is non-zero and a nested
  *                             state was saved; after sregs, before regs (QEMU's order)
  *      5 KVM_SET_REGS
  *      6 KVM_SET_XSAVE / KVM_SET_FPU

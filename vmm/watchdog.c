@@ -59,6 +59,8 @@ struct watchdog {
 
 	pthread_t thread;
 	struct report report; /* the watchdog thread's own */
+	/* The watchdog thread's own: when the pager last installed a page (any page). */
+	uint64_t last_missing, last_progress_ns;
 };
 
 static void report_add(struct report *rep, const char *fmt, ...)
@@ -208,7 +210,18 @@ static bool watchdog_check(struct watchdog *wd, const struct watched_ioctl *io,
 
 	pthread_mutex_lock(&wd->targets_lock);
 	now = clock_now_ns();
-	if (io && now - io->since_ns > wd->bound_ns) {
+	/*
+	 * A slow link may hold one page past the bound while others keep arriving: that is a
+	 * migration in progress. A stall is a wait past the bound with no page installed during
+	 * the bound either.
+	 */
+	if (wd->pager && pager_pages_missing(wd->pager) != wd->last_missing) {
+		wd->last_missing = pager_pages_missing(wd->pager);
+		wd->last_progress_ns = now;
+	}
+	if (now - wd->last_progress_ns <= wd->bound_ns) {
+		/* progress within the bound */
+	} else if (io && now - io->since_ns > wd->bound_ns) {
 		describe_blocked_ioctl(wd, io, now, rep);
 		stalled = true;
 	} else if (wd->pager && pager_oldest_wait(wd->pager, &w) == 1 &&
@@ -315,6 +328,8 @@ int watchdog_start(const struct watchdog_config *cfg, struct watchdog **out)
 	wd->opaque = cfg->opaque;
 	wd->pager = cfg->pager;
 	wd->vm = cfg->vm;
+	wd->last_progress_ns = clock_now_ns();
+	wd->last_missing = cfg->pager ? pager_pages_missing(cfg->pager) : 0;
 	pthread_mutex_init(&wd->lock, NULL);
 	pthread_mutex_init(&wd->targets_lock, NULL);
 	pthread_condattr_init(&attr);

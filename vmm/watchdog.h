@@ -10,7 +10,9 @@
  * neither time out nor be interrupted; only another thread can notice and end the process
  * (exit_group ends a thread stuck in a fault).
  *
- * A thread wakes every bound/10 and reports a stall when either
+ * A thread wakes every bound/10 and, when no page at all was installed during the last bound
+ * (a slow link that delays one page while others arrive is progress, not a stall), reports a
+ * stall when either
  *   (a) an ioctl announced with watchdog_enter() has run longer than the bound: the report
  *       names it, its vCPU and thread, and the page it waits for. Before pager_start()
  *       nobody reads the userfaultfd, so the page comes from pager_take_unserved_fault()
