@@ -116,8 +116,10 @@ int vcpu_state_save(struct vcpu *vcpu, struct vcpu_state *st)
 		r = vcpu_ioctl_val(vcpu, KVM_GET_TSC_KHZ, 0);
 		if (r < 0)
 			return r;
+		/* 0: the host does not know its TSC rate; nothing to carry over then. */
 		st->tsc_khz = r;
-		st->parts |= VCPU_PART_TSC_KHZ;
+		if (r)
+			st->parts |= VCPU_PART_TSC_KHZ;
 	}
 
 	if (vm_cap(vm, KVM_CAP_SREGS2)) {
