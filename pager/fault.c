@@ -10,20 +10,15 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Waiters change on the listener only; p->lock lets pager_oldest_wait() read them. */
-static int add_waiter(struct listener *l, uint64_t page_addr, pid_t tid, uint64_t now)
+/* Waiters change on the listener only, under p->lock (held by the caller) for their readers. */
+static int add_waiter_locked(struct listener *l, uint64_t page_addr, pid_t tid, uint64_t now)
 {
-	int ret = 0;
-
-	pthread_mutex_lock(&l->p->lock);
 	if (l->n_waiters == l->cap_waiters) {
 		size_t cap = l->cap_waiters ? 2 * l->cap_waiters : 64;
 		struct waiter *w = realloc(l->waiters, cap * sizeof(*w));
 
-		if (!w) {
-			ret = -ENOMEM;
-			goto out;
-		}
+		if (!w)
+			return -ENOMEM;
 		l->waiters = w;
 		l->cap_waiters = cap;
 	}
@@ -32,9 +27,7 @@ static int add_waiter(struct listener *l, uint64_t page_addr, pid_t tid, uint64_
 		.tid = tid,
 		.since_ns = now,
 	};
-out:
-	pthread_mutex_unlock(&l->p->lock);
-	return ret;
+	return 0;
 }
 
 /* Every waiter on [addr, addr+len) was just woken by an install: account for it. */
@@ -60,10 +53,23 @@ void fault_wake_range(struct listener *l, uint64_t addr, uint64_t len)
 	pthread_mutex_unlock(&p->lock);
 }
 
+static struct pager_wait_info wait_info(struct pager *p, uint64_t page_addr, pid_t tid,
+				       uint64_t age_ns)
+{
+	struct pager_region_state *r = pager_region_of(p, page_addr);
+
+	return (struct pager_wait_info){
+		.addr = (void *)(uintptr_t)page_addr,
+		.region = r ? r->id : 0,
+		.offset = r ? page_addr - (uintptr_t)r->base : 0,
+		.tid = tid,
+		.age_ns = age_ns,
+	};
+}
+
 int pager_oldest_wait(struct pager *p, struct pager_wait_info *out)
 {
 	const struct waiter *oldest = NULL;
-	struct pager_region_state *r;
 	struct listener *l;
 	size_t i;
 	int ret = 0;
@@ -74,14 +80,7 @@ int pager_oldest_wait(struct pager *p, struct pager_wait_info *out)
 		if (!oldest || l->waiters[i].since_ns < oldest->since_ns)
 			oldest = &l->waiters[i];
 	if (oldest) {
-		r = pager_region_of(p, oldest->page_addr);
-		*out = (struct pager_wait_info){
-			.addr = (void *)(uintptr_t)oldest->page_addr,
-			.region = r ? r->id : 0,
-			.offset = r ? oldest->page_addr - (uintptr_t)r->base : 0,
-			.tid = oldest->tid,
-			.age_ns = clock_now_ns() - oldest->since_ns,
-		};
+		*out = wait_info(p, oldest->page_addr, oldest->tid, clock_now_ns() - oldest->since_ns);
 		ret = 1;
 	}
 	pthread_mutex_unlock(&p->lock);
@@ -90,7 +89,6 @@ int pager_oldest_wait(struct pager *p, struct pager_wait_info *out)
 
 int pager_take_unserved_fault(struct pager *p, struct pager_wait_info *out)
 {
-	struct pager_region_state *r;
 	struct uffd_msg msg;
 	uint64_t addr;
 	ssize_t n;
@@ -108,13 +106,7 @@ int pager_take_unserved_fault(struct pager *p, struct pager_wait_info *out)
 	if (n != sizeof(msg) || msg.event != UFFD_EVENT_PAGEFAULT)
 		return -EIO;
 	addr = msg.arg.pagefault.address & ~((uint64_t)p->page_size - 1);
-	r = pager_region_of(p, addr);
-	*out = (struct pager_wait_info){
-		.addr = (void *)(uintptr_t)addr,
-		.region = r ? r->id : 0,
-		.offset = r ? addr - (uintptr_t)r->base : 0,
-		.tid = (pid_t)msg.arg.pagefault.feat.ptid,
-	};
+	*out = wait_info(p, addr, (pid_t)msg.arg.pagefault.feat.ptid, 0);
 	return 1;
 }
 
@@ -135,40 +127,42 @@ static int handle_fault(struct listener *l, const struct uffd_msg *msg, uint64_t
 	uint64_t addr = msg->arg.pagefault.address & ~((uint64_t)p->page_size - 1);
 	pid_t tid = (pid_t)msg->arg.pagefault.feat.ptid;
 	struct pager_region_state *r = pager_region_of(p, addr);
+	enum page_status status;
 	uint64_t page;
-	int ret;
+	int ret = 0;
 
 	if (!r) {
 		pr_warn("pager: fault at 0x%llx outside every region", (unsigned long long)addr);
 		return 0;
 	}
 	page = (addr - (uintptr_t)r->base) / p->page_size;
-	stats_fault_seen(p, tid);
-	switch (page_state_get(&r->pages, page)) {
+	status = page_state_get(&r->pages, page);
+	if (status == PAGE_ABSENT) {
+		page_state_request(&r->pages, page);
+		ret = queue_request(l, r, page);
+		if (ret)
+			return ret;
+	}
+	/* All of this fault's bookkeeping in one critical section: it is the hot path. */
+	pthread_mutex_lock(&p->lock);
+	stats_fault_seen_locked(p, tid);
+	switch (status) {
 	case PAGE_PRESENT:
-		/* Installed between the fault and this read: the thread may still sleep. */
-		pthread_mutex_lock(&p->lock);
 		p->counters.faults_present++;
-		pthread_mutex_unlock(&p->lock);
-		return uffd_wake(p->uffd, (void *)(uintptr_t)addr, p->page_size);
+		break;
 	case PAGE_REQUESTED:
-		pthread_mutex_lock(&p->lock);
 		p->counters.faults_coalesced++;
-		pthread_mutex_unlock(&p->lock);
-		return add_waiter(l, addr, tid, now);
+		ret = add_waiter_locked(l, addr, tid, now);
+		break;
 	case PAGE_ABSENT:
+		p->counters.requests_sent++;
+		ret = add_waiter_locked(l, addr, tid, now);
 		break;
 	}
-	ret = add_waiter(l, addr, tid, now);
-	if (ret)
-		return ret;
-	page_state_request(&r->pages, page);
-	ret = queue_request(l, r, page);
-	if (!ret) {
-		pthread_mutex_lock(&p->lock);
-		p->counters.requests_sent++;
-		pthread_mutex_unlock(&p->lock);
-	}
+	pthread_mutex_unlock(&p->lock);
+	/* Installed between the fault and this read: the thread may still sleep. */
+	if (status == PAGE_PRESENT)
+		ret = uffd_wake(p->uffd, (void *)(uintptr_t)addr, p->page_size);
 	return ret;
 }
 

@@ -8,12 +8,6 @@
 #include <string.h>
 
 /*
- * Installs pages [first, first+count) of r, all missing by our state. Returns pages
- * installed by us; pages found present by the kernel (EEXIST) are marked and woken, not
- * counted. Waiters are woken only after the page state says present and the observer saw the
- * pages: a thread back from its fault finds pager_page_present() true.
- */
-/*
  * Pages now in place: mark them present, show them to the observer, account for their
  * waiters, and only then wake those: a thread back from its fault finds all of it done.
  */
@@ -31,6 +25,11 @@ static void installed_range(struct pager *p, struct pager_region_state *r, uint6
 	uffd_wake(p->uffd, r->base + first * ps, count * ps);
 }
 
+/*
+ * Installs pages [first, first+count) of r, all missing by our state. Returns pages
+ * installed by us; pages found present by the kernel (EEXIST) are marked and woken, not
+ * counted.
+ */
 int64_t pager_install_run(struct pager *p, struct pager_region_state *r, uint64_t first,
 			  uint64_t count, const uint8_t *src, bool zero, uint64_t *retries)
 {

@@ -89,9 +89,8 @@ uint64_t pager_pages_missing_now(const struct pager *p);
 int64_t pager_install_run(struct pager *p, struct pager_region_state *r, uint64_t first,
 			  uint64_t count, const uint8_t *src, bool zero, uint64_t *retries);
 
-/* stats.c: accounting, called by the listener. */
-/* With p->lock held. */
+/* stats.c: accounting, called by the listener with p->lock held. */
 void stats_fault_served_locked(struct pager *p, pid_t tid, uint64_t wait_ns);
-void stats_fault_seen(struct pager *p, pid_t tid);
+void stats_fault_seen_locked(struct pager *p, pid_t tid);
 
 #endif

@@ -46,8 +46,8 @@ int pager_preload(struct pager *p, uint32_t region, uint64_t offset, const void 
 		  uint64_t len)
 {
 	struct pager_region_state *r = idle_region(p, region, offset, len);
-	uint64_t first, count, pos, run_first, run, installed = 0, retries = 0;
-	int64_t replaced;
+	int64_t replaced, installed;
+	uint64_t retries = 0;
 
 	if (!r)
 		return -EINVAL;
@@ -55,21 +55,13 @@ int pager_preload(struct pager *p, uint32_t region, uint64_t offset, const void 
 	replaced = drop_pages(p, r, offset, len);
 	if (replaced < 0)
 		return (int)replaced;
-	first = offset / p->page_size;
-	count = len / p->page_size;
-	for (pos = first; (run = page_state_next_missing_run(&r->pages, pos, first + count - pos,
-							     &run_first)); pos = run_first + run) {
-		int64_t n = pager_install_run(p, r, run_first, run,
-					      data ? (const uint8_t *)data + (run_first - first) * p->page_size
-						   : NULL,
-					      !data, &retries);
-
-		if (n < 0)
-			return (int)n;
-		installed += (uint64_t)n;
-	}
+	/* Every page of the range is missing now: one install covers it. */
+	installed = pager_install_run(p, r, offset / p->page_size, len / p->page_size, data, !data,
+				      &retries);
+	if (installed < 0)
+		return (int)installed;
 	pthread_mutex_lock(&p->lock);
-	p->counters.pages_precopy += installed - (uint64_t)replaced;
+	p->counters.pages_precopy += (uint64_t)installed - (uint64_t)replaced;
 	p->counters.install_retries += retries;
 	if (data)
 		p->counters.bytes_received += len;

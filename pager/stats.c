@@ -20,18 +20,16 @@ static struct pager_thread_stats *thread_slot(struct pager_counters *c, pid_t ti
 	return &c->threads[c->n_threads++];
 }
 
-void stats_fault_seen(struct pager *p, pid_t tid)
+void stats_fault_seen_locked(struct pager *p, pid_t tid)
 {
 	struct pager_thread_stats *t;
 
-	pthread_mutex_lock(&p->lock);
 	p->counters.faults++;
 	t = thread_slot(&p->counters, tid);
 	if (t)
 		t->faults++;
 	else
 		p->counters.threads_other_faults++;
-	pthread_mutex_unlock(&p->lock);
 }
 
 void stats_fault_served_locked(struct pager *p, pid_t tid, uint64_t wait_ns)
