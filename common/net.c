@@ -105,6 +105,28 @@ int net_local_port(int fd)
 	return -EAFNOSUPPORT;
 }
 
+int net_write_port_file(const char *path, int listen_fd)
+{
+	char tmp[4096];
+	FILE *f;
+	int port = net_local_port(listen_fd), err;
+
+	if (port < 0)
+		return port;
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	f = fopen(tmp, "w");
+	if (!f)
+		return -errno;
+	fprintf(f, "%d\n", port);
+	if (fclose(f) || rename(tmp, path)) {
+		err = -errno;
+		unlink(tmp);
+		return err;
+	}
+	return 0;
+}
+
 int net_accept(int listen_fd, int timeout_ms)
 {
 	struct pollfd pfd = { .fd = listen_fd, .events = POLLIN };

@@ -19,6 +19,11 @@ void net_format_addr(const struct net_addr *addr, char *buf, size_t len);
 int net_listen(const struct net_addr *addr, int backlog);
 /* Bound port of a listening socket (for port 0). */
 int net_local_port(int fd);
+/*
+ * Writes the listening port, for a script that started us on port 0, atomically (a reader
+ * never sees a half-written file). 0 or -errno.
+ */
+int net_write_port_file(const char *path, int listen_fd);
 /* Wait up to timeout_ms (-1: forever) for a connection. */
 int net_accept(int listen_fd, int timeout_ms);
 /* Retries refused connections until timeout_ms has passed. */

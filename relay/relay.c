@@ -252,14 +252,8 @@ int main(int argc, char **argv)
 	lfd = net_listen(&listen_addr, 16);
 	if (lfd < 0)
 		die("cannot listen on %s: %s", listen_text, strerror(-lfd));
-	if (port_file) {
-		FILE *f = fopen(port_file, "w");
-
-		if (!f)
-			die("cannot write %s", port_file);
-		fprintf(f, "%d\n", net_local_port(lfd));
-		fclose(f);
-	}
+	if (port_file && (opt = net_write_port_file(port_file, lfd)))
+		die("cannot write %s: %s", port_file, strerror(-opt));
 	pr_info("relaying port %d to %s with %" PRIu64 " us (+%" PRIu64 " us jitter) each way",
 		net_local_port(lfd), to_text, delay_us, jitter_us);
 	links = calloc(connections, sizeof(*links));

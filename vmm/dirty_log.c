@@ -7,19 +7,9 @@
 
 #include "kvm_ioctl.h"
 
-static struct vm_slot *find_slot(struct vm *vm, uint32_t slot)
-{
-	unsigned int i;
-
-	for (i = 0; i < vm->nr_slots; i++)
-		if (vm->slots[i].slot == slot)
-			return &vm->slots[i];
-	return NULL;
-}
-
 int vm_dirty_log_enable(struct vm *vm, uint32_t slot)
 {
-	struct vm_slot *s = find_slot(vm, slot);
+	struct vm_slot *s = vm_slot_find(vm, slot);
 
 	if (!s)
 		return -ENOENT;
@@ -29,7 +19,7 @@ int vm_dirty_log_enable(struct vm *vm, uint32_t slot)
 
 int vm_dirty_log_disable(struct vm *vm, uint32_t slot)
 {
-	struct vm_slot *s = find_slot(vm, slot);
+	struct vm_slot *s = vm_slot_find(vm, slot);
 
 	if (!s)
 		return -ENOENT;
@@ -38,7 +28,7 @@ int vm_dirty_log_disable(struct vm *vm, uint32_t slot)
 
 int vm_dirty_log_get(struct vm *vm, uint32_t slot, uint64_t *bitmap)
 {
-	struct vm_slot *s = find_slot(vm, slot);
+	struct vm_slot *s = vm_slot_find(vm, slot);
 	struct kvm_dirty_log log = { .slot = slot, .dirty_bitmap = bitmap };
 
 	if (!s)

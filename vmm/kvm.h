@@ -92,6 +92,8 @@ int vm_create(struct vm **out);
 void vm_destroy(struct vm *vm);
 /* KVM_CHECK_EXTENSION on the VM (the per-VM answer, e.g. for NESTED_STATE or XSAVE2). */
 int vm_check_cap(struct vm *vm, long cap);
+/* The slot with this number, NULL if none. */
+struct vm_slot *vm_slot_find(struct vm *vm, uint32_t slot);
 /* KVM_SET_USER_MEMORY_REGION over caller-mapped memory; size 0 deletes the slot. */
 int vm_set_memory(struct vm *vm, uint32_t slot, gpa_t gpa, uint64_t size, void *hva,
 		  uint32_t flags);

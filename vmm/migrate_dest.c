@@ -113,15 +113,12 @@ static int accept_pair(const struct mig_dest_opts *o, int fds[2])
 		return lfd;
 	}
 	if (o->port_file) {
-		FILE *f = fopen(o->port_file, "w");
-
-		if (!f) {
-			pr_err("cannot write %s: %s", o->port_file, strerror(errno));
+		i = net_write_port_file(o->port_file, lfd);
+		if (i) {
+			pr_err("cannot write %s: %s", o->port_file, strerror(-i));
 			close(lfd);
-			return -errno;
+			return i;
 		}
-		fprintf(f, "%d\n", net_local_port(lfd));
-		fclose(f);
 	}
 	net_format_addr(&addr, text, sizeof(text));
 	pr_info("waiting for a migration on %s (port %d)", text, net_local_port(lfd));

@@ -70,7 +70,7 @@ int vm_check_cap(struct vm *vm, long cap)
 	return vm_ioctl_val(vm, KVM_CHECK_EXTENSION, cap);
 }
 
-static struct vm_slot *vm_slot_find(struct vm *vm, uint32_t slot)
+struct vm_slot *vm_slot_find(struct vm *vm, uint32_t slot)
 {
 	unsigned int i;
 

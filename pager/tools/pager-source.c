@@ -204,14 +204,8 @@ int main(int argc, char **argv)
 		listen_fd = net_listen(&addr, 2);
 		if (listen_fd < 0)
 			die("cannot listen on %s: %s", listen_text, strerror(-listen_fd));
-		if (port_file) {
-			FILE *f = fopen(port_file, "w");
-
-			if (!f)
-				die("cannot write %s: %s", port_file, strerror(errno));
-			fprintf(f, "%d\n", net_local_port(listen_fd));
-			fclose(f);
-		}
+		if (port_file && (ret = net_write_port_file(port_file, listen_fd)))
+			die("cannot write %s: %s", port_file, strerror(-ret));
 		pr_info("listening on port %d", net_local_port(listen_fd));
 		for (i = 0; i < 2; i++) {
 			fds[i] = net_accept(listen_fd, timeout_ms);
