@@ -6,6 +6,7 @@
  * (pre-paging: the pages near a fault are the likely next faults).
  */
 #include "pager.h"
+#include "json.h"
 #include "log.h"
 #include "net.h"
 #include "wire.h"
@@ -431,13 +432,20 @@ void pager_source_get_stats(struct pager_source *src, struct pager_source_stats 
 
 void pager_source_stats_write_json(const struct pager_source_stats *s, FILE *out)
 {
-	fprintf(out,
-		"{\"requests\": %" PRIu64 ", \"pages_demand\": %" PRIu64 ", \"pages_push\": %" PRIu64
-		", \"pages_zero\": %" PRIu64 ", \"duplicate_requests\": %" PRIu64
-		", \"prepage_jumps\": %" PRIu64 ", \"pages_precopy\": %" PRIu64
-		", \"pages_discarded\": %" PRIu64 ", \"bytes_sent\": %" PRIu64 "}\n",
-		s->requests, s->pages_demand, s->pages_push, s->pages_zero, s->duplicate_requests,
-		s->prepage_jumps, s->pages_precopy, s->pages_discarded, s->bytes_sent);
+	struct json j;
+
+	json_init(&j, out);
+	json_object_begin(&j);
+	json_kv_u64(&j, "requests", s->requests);
+	json_kv_u64(&j, "pages_demand", s->pages_demand);
+	json_kv_u64(&j, "pages_push", s->pages_push);
+	json_kv_u64(&j, "pages_zero", s->pages_zero);
+	json_kv_u64(&j, "duplicate_requests", s->duplicate_requests);
+	json_kv_u64(&j, "prepage_jumps", s->prepage_jumps);
+	json_kv_u64(&j, "pages_precopy", s->pages_precopy);
+	json_kv_u64(&j, "pages_discarded", s->pages_discarded);
+	json_kv_u64(&j, "bytes_sent", s->bytes_sent);
+	json_object_end(&j);
 }
 
 void pager_source_destroy(struct pager_source *src)

@@ -2,6 +2,7 @@
 /* Fault accounting and the stats report (JSON for machines, a summary for people). */
 #include "pager_internal.h"
 #include "clock.h"
+#include "json.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -86,34 +87,48 @@ static double us(uint64_t ns)
 
 void pager_stats_write_json(const struct pager_stats *s, FILE *out)
 {
+	struct json j;
 	uint32_t i;
 
-	fprintf(out,
-		"{\"pages_total\": %" PRIu64 ", \"pages_present\": %" PRIu64
-		", \"pages_demand\": %" PRIu64 ", \"pages_push\": %" PRIu64
-		", \"pages_zero\": %" PRIu64 ", \"pages_precopy\": %" PRIu64
-		", \"pages_discarded\": %" PRIu64 ", \"pages_duplicate\": %" PRIu64
-		", \"bytes_received\": %" PRIu64 ", \"faults\": %" PRIu64
-		", \"faults_coalesced\": %" PRIu64 ", \"faults_present\": %" PRIu64
-		", \"requests_sent\": %" PRIu64 ", \"install_retries\": %" PRIu64
-		", \"duration_ms\": %.3f",
-		s->pages_total, s->pages_present, s->pages_demand, s->pages_push, s->pages_zero,
-		s->pages_precopy, s->pages_discarded, s->pages_duplicate, s->bytes_received, s->faults, s->faults_coalesced,
-		s->faults_present, s->requests_sent, s->install_retries,
-		(double)s->duration_ns / 1e6);
-	fprintf(out,
-		", \"fault_latency_us\": {\"count\": %" PRIu64
-		", \"p50\": %.1f, \"p90\": %.1f, \"p99\": %.1f, \"p99_9\": %.1f, \"max\": %.1f"
-		", \"mean\": %.1f}",
-		s->latency_count, us(s->latency_p50_ns), us(s->latency_p90_ns),
-		us(s->latency_p99_ns), us(s->latency_p999_ns), us(s->latency_max_ns),
-		us(s->latency_mean_ns));
-	fprintf(out, ", \"threads\": [");
-	for (i = 0; i < s->n_threads; i++)
-		fprintf(out, "%s{\"tid\": %d, \"faults\": %" PRIu64 ", \"blocktime_ms\": %.3f}",
-			i ? ", " : "", (int)s->threads[i].tid, s->threads[i].faults,
-			(double)s->threads[i].blocked_ns / 1e6);
-	fprintf(out, "], \"threads_other_faults\": %" PRIu64 "}\n", s->threads_other_faults);
+	json_init(&j, out);
+	json_object_begin(&j);
+	json_kv_u64(&j, "pages_total", s->pages_total);
+	json_kv_u64(&j, "pages_present", s->pages_present);
+	json_kv_u64(&j, "pages_demand", s->pages_demand);
+	json_kv_u64(&j, "pages_push", s->pages_push);
+	json_kv_u64(&j, "pages_zero", s->pages_zero);
+	json_kv_u64(&j, "pages_precopy", s->pages_precopy);
+	json_kv_u64(&j, "pages_discarded", s->pages_discarded);
+	json_kv_u64(&j, "pages_duplicate", s->pages_duplicate);
+	json_kv_u64(&j, "bytes_received", s->bytes_received);
+	json_kv_u64(&j, "faults", s->faults);
+	json_kv_u64(&j, "faults_coalesced", s->faults_coalesced);
+	json_kv_u64(&j, "faults_present", s->faults_present);
+	json_kv_u64(&j, "requests_sent", s->requests_sent);
+	json_kv_u64(&j, "install_retries", s->install_retries);
+	json_kv_double(&j, "duration_ms", (double)s->duration_ns / 1e6, 3);
+	json_key(&j, "fault_latency_us");
+	json_object_begin(&j);
+	json_kv_u64(&j, "count", s->latency_count);
+	json_kv_double(&j, "p50", us(s->latency_p50_ns), 1);
+	json_kv_double(&j, "p90", us(s->latency_p90_ns), 1);
+	json_kv_double(&j, "p99", us(s->latency_p99_ns), 1);
+	json_kv_double(&j, "p99_9", us(s->latency_p999_ns), 1);
+	json_kv_double(&j, "max", us(s->latency_max_ns), 1);
+	json_kv_double(&j, "mean", us(s->latency_mean_ns), 1);
+	json_object_end(&j);
+	json_key(&j, "threads");
+	json_array_begin(&j);
+	for (i = 0; i < s->n_threads; i++) {
+		json_object_begin(&j);
+		json_kv_i64(&j, "tid", s->threads[i].tid);
+		json_kv_u64(&j, "faults", s->threads[i].faults);
+		json_kv_double(&j, "blocktime_ms", (double)s->threads[i].blocked_ns / 1e6, 3);
+		json_object_end(&j);
+	}
+	json_array_end(&j);
+	json_kv_u64(&j, "threads_other_faults", s->threads_other_faults);
+	json_object_end(&j);
 }
 
 void pager_stats_write_summary(const struct pager_stats *s, FILE *out)

@@ -9,6 +9,7 @@
 #include "migrate.h"
 #include "clock.h"
 #include "digest.h"
+#include "json.h"
 #include "log.h"
 #include "machine.h"
 #include "net.h"
@@ -513,6 +514,8 @@ static void write_json(struct dest_run *run, int status)
 {
 	struct pager_stats st = { 0 };
 	uint64_t blocked, faults;
+	struct json j;
+	char hex[17];
 	unsigned int i;
 	FILE *f;
 
@@ -525,47 +528,69 @@ static void write_json(struct dest_run *run, int status)
 	}
 	if (run->pager)
 		pager_get_stats(run->pager, &st);
-	fprintf(f, "{\"status\": %d, \"failure\": \"%s\", \"guest\": \"%s\", \"vcpus\": %u",
-		status, run->failure, guest_image(run->guest.program)->name, run->guest.nr_vcpus);
-	fprintf(f, ", \"guest_ok\": %s, \"guest_check\": \"%s\", \"digest_match\": %s"
-		", \"digest\": \"%016" PRIx64 "\", \"source_digest\": \"%016" PRIx64 "\"",
-		run->guest_ok ? "true" : "false", run->guest_check,
-		run->digest_match ? "true" : "false", run->received_digest, run->source_digest);
-	fprintf(f, ", \"pages_total\": %" PRIu64 ", \"pages_demand\": %" PRIu64
-		", \"pages_push\": %" PRIu64 ", \"pages_zero\": %" PRIu64
-		", \"pages_precopy\": %" PRIu64 ", \"pages_discarded\": %" PRIu64
-		", \"pages_duplicate\": %" PRIu64 ", \"faults\": %" PRIu64,
-		st.pages_total, st.pages_demand, st.pages_push, st.pages_zero, st.pages_precopy,
-		st.pages_discarded, st.pages_duplicate, st.faults);
-	fprintf(f, ", \"fault_latency_us\": {\"p50\": %.1f, \"p90\": %.1f, \"p99\": %.1f"
-		", \"p99_9\": %.1f, \"max\": %.1f, \"count\": %" PRIu64 "}",
-		(double)st.latency_p50_ns / 1e3, (double)st.latency_p90_ns / 1e3,
-		(double)st.latency_p99_ns / 1e3, (double)st.latency_p999_ns / 1e3,
-		(double)st.latency_max_ns / 1e3, st.latency_count);
-	fprintf(f, ", \"blocktime_ms\": [");
+	json_init(&j, f);
+	json_object_begin(&j);
+	json_kv_i64(&j, "status", status);
+	/* The failure can quote the peer's own error text: the writer escapes it. */
+	json_kv_str(&j, "failure", run->failure);
+	json_kv_str(&j, "guest", guest_image(run->guest.program)->name);
+	json_kv_u64(&j, "vcpus", run->guest.nr_vcpus);
+	json_kv_bool(&j, "guest_ok", run->guest_ok);
+	json_kv_str(&j, "guest_check", run->guest_check);
+	json_kv_bool(&j, "digest_match", run->digest_match);
+	snprintf(hex, sizeof(hex), "%016" PRIx64, run->received_digest);
+	json_kv_str(&j, "digest", hex);
+	snprintf(hex, sizeof(hex), "%016" PRIx64, run->source_digest);
+	json_kv_str(&j, "source_digest", hex);
+	json_kv_u64(&j, "pages_total", st.pages_total);
+	json_kv_u64(&j, "pages_demand", st.pages_demand);
+	json_kv_u64(&j, "pages_push", st.pages_push);
+	json_kv_u64(&j, "pages_zero", st.pages_zero);
+	json_kv_u64(&j, "pages_precopy", st.pages_precopy);
+	json_kv_u64(&j, "pages_discarded", st.pages_discarded);
+	json_kv_u64(&j, "pages_duplicate", st.pages_duplicate);
+	json_kv_u64(&j, "faults", st.faults);
+	json_key(&j, "fault_latency_us");
+	json_object_begin(&j);
+	json_kv_double(&j, "p50", (double)st.latency_p50_ns / 1e3, 1);
+	json_kv_double(&j, "p90", (double)st.latency_p90_ns / 1e3, 1);
+	json_kv_double(&j, "p99", (double)st.latency_p99_ns / 1e3, 1);
+	json_kv_double(&j, "p99_9", (double)st.latency_p999_ns / 1e3, 1);
+	json_kv_double(&j, "max", (double)st.latency_max_ns / 1e3, 1);
+	json_kv_u64(&j, "count", st.latency_count);
+	json_object_end(&j);
+	json_key(&j, "blocktime_ms");
+	json_array_begin(&j);
 	for (i = 0; i < run->guest.nr_vcpus; i++) {
 		/* The pager knows threads; a vCPU is the thread that ran it. */
 		pid_t tid = run->m && run->m->vcpus[i] ? atomic_load(&run->m->vcpus[i]->run_tid) : 0;
 
 		blocked = tid ? thread_blocked_ns(&st, tid, &faults) : 0;
-		fprintf(f, "%s%.3f", i ? ", " : "", (double)blocked / 1e6);
+		json_double(&j, (double)blocked / 1e6, 3);
 	}
+	json_array_end(&j);
 	blocked = thread_blocked_ns(&st, run->restore_tid, &faults);
-	fprintf(f, "], \"restore_faults\": %" PRIu64 ", \"restore_blocktime_ms\": %.3f", faults,
-		(double)blocked / 1e6);
-	fprintf(f, ", \"state_bytes\": %zu, \"switchover_ms\": %.3f, \"duration_ms\": %.3f",
-		run->state_bytes,
-		run->t_running ? (double)(run->t_running - run->t_switchover) / 1e6 : 0.0,
-		(double)st.duration_ns / 1e6);
-	fprintf(f, ", \"restore_steps\": [");
-	for (i = 0; i < run->restore.n; i++)
-		fprintf(f, "%s{\"ioctl\": \"%s\", \"vcpu\": %d, \"us\": %.1f}", i ? ", " : "",
-			run->restore.steps[i].ioctl,
-			run->restore.steps[i].vcpu == RESTORE_VM ? -1 : (int)run->restore.steps[i].vcpu,
-			(double)run->restore.steps[i].ns / 1e3);
-	fprintf(f, "], \"pager\": ");
+	json_kv_u64(&j, "restore_faults", faults);
+	json_kv_double(&j, "restore_blocktime_ms", (double)blocked / 1e6, 3);
+	json_kv_u64(&j, "state_bytes", run->state_bytes);
+	json_kv_double(&j, "switchover_ms",
+		       run->t_running ? (double)(run->t_running - run->t_switchover) / 1e6 : 0.0, 3);
+	json_kv_double(&j, "duration_ms", (double)st.duration_ns / 1e6, 3);
+	json_key(&j, "restore_steps");
+	json_array_begin(&j);
+	for (i = 0; i < run->restore.n; i++) {
+		json_object_begin(&j);
+		json_kv_str(&j, "ioctl", run->restore.steps[i].ioctl);
+		json_kv_i64(&j, "vcpu",
+			    run->restore.steps[i].vcpu == RESTORE_VM ? -1 : (int)run->restore.steps[i].vcpu);
+		json_kv_double(&j, "us", (double)run->restore.steps[i].ns / 1e3, 1);
+		json_object_end(&j);
+	}
+	json_array_end(&j);
+	json_key(&j, "pager");
+	json_value_prepare(&j);
 	pager_stats_write_json(&st, f);
-	fprintf(f, "}\n");
+	json_object_end(&j);
 	if (f != stdout)
 		fclose(f);
 	if (run->pager && log_max_level >= LOG_INFO)

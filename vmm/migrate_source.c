@@ -3,6 +3,7 @@
 #include "migrate.h"
 #include "clock.h"
 #include "digest.h"
+#include "json.h"
 #include "log.h"
 #include "machine.h"
 #include "net.h"
@@ -211,6 +212,8 @@ out:
 static void write_json(const struct mig_source_opts *o, const struct pager_source_stats *s,
 		       uint64_t digest, size_t state_bytes, uint64_t downtime_ns, int status)
 {
+	struct json j;
+	char hex[17];
 	FILE *f;
 
 	if (!o->json_path)
@@ -220,12 +223,17 @@ static void write_json(const struct mig_source_opts *o, const struct pager_sourc
 		pr_err("cannot write %s: %s", o->json_path, strerror(errno));
 		return;
 	}
-	fprintf(f,
-		"{\"ok\": %s, \"memory_digest\": \"%016" PRIx64 "\", \"state_bytes\": %zu"
-		", \"stop_to_serve_ms\": %.3f, \"serve\": ",
-		status ? "false" : "true", digest, state_bytes, (double)downtime_ns / 1e6);
+	json_init(&j, f);
+	json_object_begin(&j);
+	json_kv_bool(&j, "ok", status == 0);
+	snprintf(hex, sizeof(hex), "%016" PRIx64, digest);
+	json_kv_str(&j, "memory_digest", hex);
+	json_kv_u64(&j, "state_bytes", state_bytes);
+	json_kv_double(&j, "stop_to_serve_ms", (double)downtime_ns / 1e6, 3);
+	json_key(&j, "serve");
+	json_value_prepare(&j);
 	pager_source_stats_write_json(s, f);
-	fprintf(f, "}\n");
+	json_object_end(&j);
 	if (f != stdout)
 		fclose(f);
 }
