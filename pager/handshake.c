@@ -2,6 +2,7 @@
 /* Hello on both sockets, then the memory layout: what both ends agree on before any page moves. */
 #include "pager.h"
 #include "log.h"
+#include "layout_wire.h"
 #include "wire.h"
 
 #include <errno.h>
@@ -137,14 +138,16 @@ int pager_handshake_source(int *demand_fd, int *push_fd, bool connected, uint64_
 			   const struct pager_layout *layout, int timeout_ms, char *err,
 			   size_t err_len)
 {
-	Wire__Region storage[PAGER_MAX_REGIONS], *ptrs[PAGER_MAX_REGIONS];
+	Wire__Region storage[WIRE_MAX_REGIONS], *ptrs[WIRE_MAX_REGIONS];
+	struct wire_layout wl;
 	Wire__MemoryLayout msg;
 	int ret;
 
 	ret = exchange_hellos(demand_fd, push_fd, connected, &session_id, timeout_ms, err, err_len);
 	if (ret)
 		return ret;
-	wire_layout_to_msg(layout, &msg, storage, ptrs);
+	layout_to_wire(layout, &wl);
+	wire_layout_to_msg(&wl, &msg, storage, ptrs);
 	ret = wire_send(*demand_fd, WIRE_LAYOUT, &msg.base, timeout_ms);
 	if (ret)
 		snprintf(err, err_len, "sending the memory layout: %s", strerror(-ret));
@@ -154,6 +157,7 @@ int pager_handshake_source(int *demand_fd, int *push_fd, bool connected, uint64_
 int pager_handshake_dest(int *demand_fd, int *push_fd, bool connected, uint64_t session_id,
 			 struct pager_layout *layout, int timeout_ms, char *err, size_t err_len)
 {
+	struct wire_layout wl;
 	struct wire_arena *arena;
 	ProtobufCMessage *msg;
 	unsigned int type;
@@ -175,7 +179,9 @@ int pager_handshake_dest(int *demand_fd, int *push_fd, bool connected, uint64_t 
 		ret = -EPROTO;
 	} else {
 		ret = wire_layout_from_msg((const Wire__MemoryLayout *)msg,
-					   (uint32_t)sysconf(_SC_PAGESIZE), layout, err, err_len);
+					   (uint32_t)sysconf(_SC_PAGESIZE), &wl, err, err_len);
+		if (!ret)
+			layout_from_wire(&wl, layout);
 		if (ret) {
 			char text[WIRE_MAX_ERROR_TEXT];
 

@@ -50,11 +50,11 @@ int listener_create(struct pager *p)
 	wire_arena_init(&l->arena);
 	l->layout.n_regions = p->n_regions;
 	for (i = 0; i < p->n_regions; i++)
-		l->layout.regions[i] = (struct pager_region){
+		l->layout.regions[i] = (struct wire_region){
 			.id = i,
 			.gpa = 0,
 			.size = p->regions[i].size,
-			.backing = PAGER_BACKING_ANON,
+			.backing = WIRE_BACKING_ANON,
 		};
 	l->tx.cap = TX_QUEUE_BYTES;
 	l->tx.fill = malloc(l->tx.cap);

@@ -39,7 +39,7 @@ struct listener {
 	struct rx_buffer rx[CH_COUNT];
 	bool rx_armed[CH_COUNT], rx_eof[CH_COUNT];
 	struct wire_arena arena;
-	struct pager_layout layout;
+	struct wire_layout layout; /* for the checks of page headers */
 	struct tx_queue tx;
 
 	struct waiter *waiters;

@@ -9,6 +9,7 @@
 #include "json.h"
 #include "log.h"
 #include "net.h"
+#include "layout_wire.h"
 #include "wire.h"
 #include "source_internal.h"
 
@@ -296,7 +297,7 @@ static void *push_main(void *arg)
 	return NULL;
 }
 
-static int serve_request(struct pager_source *src, struct pager_layout *layout,
+static int serve_request(struct pager_source *src, const struct wire_layout *layout,
 			 const Wire__PageRequest *req)
 {
 	struct source_region *r;
@@ -332,7 +333,8 @@ static int serve_request(struct pager_source *src, struct pager_layout *layout,
 
 int pager_source_serve(struct pager_source *src, int demand_fd, int push_fd)
 {
-	struct pager_layout *layout = malloc(sizeof(*layout));
+	struct wire_layout *layout = malloc(sizeof(*layout));
+	struct pager_layout public_layout;
 	struct wire_arena *arena = malloc(sizeof(*arena));
 	Wire__Complete ack = WIRE__COMPLETE__INIT;
 	bool push_started = false;
@@ -346,7 +348,8 @@ int pager_source_serve(struct pager_source *src, int demand_fd, int push_fd)
 		goto out;
 	}
 	wire_arena_init(arena);
-	pager_source_layout(src, layout);
+	pager_source_layout(src, &public_layout);
+	layout_to_wire(&public_layout, layout);
 	src->demand_fd = demand_fd;
 	src->push_fd = push_fd;
 	net_tune(demand_fd, (unsigned int)src->opts.io_timeout_ms);

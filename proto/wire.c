@@ -86,51 +86,22 @@ ssize_t wire_encode(enum wire_type type, const ProtobufCMessage *msg, void *buf,
 	return (ssize_t)(WIRE_FRAME_HDR_SIZE + len);
 }
 
-static void *arena_alloc(void *data, size_t size)
-{
-	struct wire_arena *arena = data;
-	size_t start = (arena->used + 15) & ~(size_t)15;
-
-	if (size > WIRE_ARENA_SIZE || start > WIRE_ARENA_SIZE - size) {
-		arena->exhausted = true;
-		return NULL;
-	}
-	arena->used = start + size;
-	return arena->mem + start;
-}
-
-static void arena_free(void *data, void *ptr)
-{
-	/* Freed all at once by wire_arena_reset(). */
-}
-
 void wire_arena_init(struct wire_arena *arena)
 {
-	arena->allocator.alloc = arena_alloc;
-	arena->allocator.free = arena_free;
-	arena->allocator.allocator_data = arena;
-	wire_arena_reset(arena);
+	pb_arena_init(&arena->pb, arena->mem, sizeof(arena->mem));
 }
 
 void wire_arena_reset(struct wire_arena *arena)
 {
-	arena->used = 0;
-	arena->exhausted = false;
+	pb_arena_reset(&arena->pb);
 }
 
 int wire_decode(struct wire_arena *arena, enum wire_type type, const void *body, size_t len,
 		ProtobufCMessage **out)
 {
-	ProtobufCMessage *msg;
-
 	if (!wire_max_body(type) || wire_type_is_opaque(type))
 		return -EPROTO;
 	if (len > wire_max_body(type))
 		return -EMSGSIZE;
-	wire_arena_reset(arena);
-	msg = protobuf_c_message_unpack(wire_types[type].desc, &arena->allocator, len, body);
-	if (!msg)
-		return arena->exhausted ? -ENOMEM : -EPROTO;
-	*out = msg;
-	return 0;
+	return pb_arena_unpack(&arena->pb, wire_types[type].desc, body, len, out);
 }

@@ -15,13 +15,13 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "pager.h"
+#include "pb_arena.h"
 #include "wire.pb-c.h"
 
 #define WIRE_MAGIC 0x50474d31u /* "PGM1" */
 #define WIRE_VERSION 1u
 #define WIRE_FRAME_HDR_SIZE 8u
-#define WIRE_MAX_REGIONS PAGER_MAX_REGIONS
+#define WIRE_MAX_REGIONS 64u
 #define WIRE_MAX_REQUEST_PAGES 64u
 #define WIRE_MAX_PAGE_RUN (256u * 1024u)
 #define WIRE_MAX_ERROR_TEXT 512u
@@ -48,6 +48,25 @@ enum wire_type {
 	WIRE_TYPE_END,
 };
 
+/* The memory layout as the protocol carries it (MemoryLayout), checked. */
+enum wire_backing {
+	WIRE_BACKING_ANON = WIRE__BACKING__BACKING_ANON,
+	WIRE_BACKING_SHMEM = WIRE__BACKING__BACKING_SHMEM,
+	WIRE_BACKING_HUGETLB = WIRE__BACKING__BACKING_HUGETLB,
+};
+
+struct wire_region {
+	uint32_t id;
+	uint64_t gpa;
+	uint64_t size;
+	enum wire_backing backing;
+};
+
+struct wire_layout {
+	uint32_t n_regions;
+	struct wire_region regions[WIRE_MAX_REGIONS];
+};
+
 struct wire_frame_hdr {
 	uint32_t len;
 	uint16_t type;
@@ -70,9 +89,7 @@ ssize_t wire_encode(enum wire_type type, const ProtobufCMessage *msg, void *buf,
  */
 #define WIRE_ARENA_SIZE (64u * 1024u)
 struct wire_arena {
-	ProtobufCAllocator allocator;
-	size_t used;
-	bool exhausted;
+	struct pb_arena pb;
 	_Alignas(16) unsigned char mem[WIRE_ARENA_SIZE];
 };
 void wire_arena_init(struct wire_arena *arena);
@@ -95,14 +112,14 @@ int wire_decode(struct wire_arena *arena, enum wire_type type, const void *body,
 int wire_check_hello(const Wire__Hello *hello, uint32_t page_size, Wire__Channel channel,
 		     char *err, size_t err_len);
 int wire_layout_from_msg(const Wire__MemoryLayout *msg, uint32_t page_size,
-			 struct pager_layout *layout, char *err, size_t err_len);
-void wire_layout_to_msg(const struct pager_layout *layout, Wire__MemoryLayout *msg,
+			 struct wire_layout *layout, char *err, size_t err_len);
+void wire_layout_to_msg(const struct wire_layout *layout, Wire__MemoryLayout *msg,
 			Wire__Region *region_storage, Wire__Region **region_ptrs);
-int wire_check_page_request(const Wire__PageRequest *req, const struct pager_layout *layout,
+int wire_check_page_request(const Wire__PageRequest *req, const struct wire_layout *layout,
 			    uint32_t page_size, char *err, size_t err_len);
-int wire_check_discard(const Wire__Discard *msg, const struct pager_layout *layout,
+int wire_check_discard(const Wire__Discard *msg, const struct wire_layout *layout,
 		       uint32_t page_size, char *err, size_t err_len);
-int wire_check_page_header(const Wire__PageHeader *hdr, const struct pager_layout *layout,
+int wire_check_page_header(const Wire__PageHeader *hdr, const struct wire_layout *layout,
 			   uint32_t page_size, char *err, size_t err_len);
 
 /* Blocking message I/O for handshakes and the source's request loop (timeout -1: none). */

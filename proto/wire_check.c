@@ -36,7 +36,7 @@ int wire_check_hello(const Wire__Hello *hello, uint32_t page_size, Wire__Channel
 }
 
 int wire_layout_from_msg(const Wire__MemoryLayout *msg, uint32_t page_size,
-			 struct pager_layout *layout, char *err, size_t err_len)
+			 struct wire_layout *layout, char *err, size_t err_len)
 {
 	uint64_t mask = page_size - 1;
 	size_t i, j;
@@ -63,25 +63,25 @@ int wire_layout_from_msg(const Wire__MemoryLayout *msg, uint32_t page_size,
 			return fail(err, err_len, -EINVAL, "region %u: unknown backing %d", r->id,
 				    r->backing);
 		for (j = 0; j < i; j++) {
-			const struct pager_region *o = &layout->regions[j];
+			const struct wire_region *o = &layout->regions[j];
 
 			if (r->guest_phys_addr < o->gpa + o->size &&
 			    o->gpa < r->guest_phys_addr + r->size)
 				return fail(err, err_len, -EINVAL, "regions %u and %u overlap", o->id,
 					    r->id);
 		}
-		layout->regions[i] = (struct pager_region){
+		layout->regions[i] = (struct wire_region){
 			.id = r->id,
 			.gpa = r->guest_phys_addr,
 			.size = r->size,
-			.backing = (enum pager_backing)r->backing,
+			.backing = (enum wire_backing)r->backing,
 		};
 	}
 	layout->n_regions = (uint32_t)msg->n_regions;
 	return 0;
 }
 
-void wire_layout_to_msg(const struct pager_layout *layout, Wire__MemoryLayout *msg,
+void wire_layout_to_msg(const struct wire_layout *layout, Wire__MemoryLayout *msg,
 			Wire__Region *region_storage, Wire__Region **region_ptrs)
 {
 	uint32_t i;
@@ -99,10 +99,10 @@ void wire_layout_to_msg(const struct pager_layout *layout, Wire__MemoryLayout *m
 	msg->regions = region_ptrs;
 }
 
-static int check_range(const struct pager_layout *layout, uint32_t page_size, uint32_t region,
+static int check_range(const struct wire_layout *layout, uint32_t page_size, uint32_t region,
 		       uint64_t offset, uint64_t length, char *err, size_t err_len)
 {
-	const struct pager_region *r;
+	const struct wire_region *r;
 
 	if (region >= layout->n_regions)
 		return fail(err, err_len, -ERANGE, "region %u does not exist (%u regions)", region,
@@ -117,7 +117,7 @@ static int check_range(const struct pager_layout *layout, uint32_t page_size, ui
 	return 0;
 }
 
-int wire_check_page_request(const Wire__PageRequest *req, const struct pager_layout *layout,
+int wire_check_page_request(const Wire__PageRequest *req, const struct wire_layout *layout,
 			    uint32_t page_size, char *err, size_t err_len)
 {
 	if (req->count == 0 || req->count > WIRE_MAX_REQUEST_PAGES)
@@ -127,7 +127,7 @@ int wire_check_page_request(const Wire__PageRequest *req, const struct pager_lay
 			   (uint64_t)req->count * page_size, err, err_len);
 }
 
-int wire_check_discard(const Wire__Discard *msg, const struct pager_layout *layout,
+int wire_check_discard(const Wire__Discard *msg, const struct wire_layout *layout,
 		       uint32_t page_size, char *err, size_t err_len)
 {
 	size_t i;
@@ -148,7 +148,7 @@ int wire_check_discard(const Wire__Discard *msg, const struct pager_layout *layo
 	return 0;
 }
 
-int wire_check_page_header(const Wire__PageHeader *hdr, const struct pager_layout *layout,
+int wire_check_page_header(const Wire__PageHeader *hdr, const struct wire_layout *layout,
 			   uint32_t page_size, char *err, size_t err_len)
 {
 	if (hdr->flags & ~WIRE_PAGE_FLAGS_KNOWN)
@@ -162,8 +162,3 @@ int wire_check_page_header(const Wire__PageHeader *hdr, const struct pager_layou
 			    hdr->request_id);
 	return check_range(layout, page_size, hdr->region, hdr->offset, hdr->length, err, err_len);
 }
-
-_Static_assert((int)PAGER_BACKING_ANON == (int)WIRE__BACKING__BACKING_ANON &&
-		       (int)PAGER_BACKING_SHMEM == (int)WIRE__BACKING__BACKING_SHMEM &&
-		       (int)PAGER_BACKING_HUGETLB == (int)WIRE__BACKING__BACKING_HUGETLB,
-	       "pager_backing mirrors Wire__Backing");

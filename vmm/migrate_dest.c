@@ -341,6 +341,7 @@ static int recv_precopy(struct dest_run *run, int fd)
 	const Wire__Discard *dis;
 	ProtobufCMessage *msg;
 	unsigned int type;
+	struct wire_layout wl = { .n_regions = run->layout.n_regions };
 	char err[256];
 	size_t len, i;
 	int ret;
@@ -350,6 +351,11 @@ static int recv_precopy(struct dest_run *run, int fd)
 		goto out;
 	}
 	wire_arena_init(arena);
+	for (i = 0; i < wl.n_regions; i++)
+		wl.regions[i] = (struct wire_region){ .id = run->layout.regions[i].id,
+						      .gpa = run->layout.regions[i].gpa,
+						      .size = run->layout.regions[i].size,
+						      .backing = WIRE_BACKING_ANON };
 	for (;;) {
 		/* The guest still runs on the source: this phase lasts as long as it decides. */
 		ret = wire_recv_raw(fd, &type, body, sizeof(body), &len, run->o->timeout_ms);
@@ -377,7 +383,7 @@ static int recv_precopy(struct dest_run *run, int fd)
 		}
 		if (type == WIRE_PAGE) {
 			ph = (const Wire__PageHeader *)msg;
-			ret = wire_check_page_header(ph, &run->layout, GUEST_PAGE_SIZE, err, sizeof(err));
+			ret = wire_check_page_header(ph, &wl, GUEST_PAGE_SIZE, err, sizeof(err));
 			if (!ret && (ph->flags & WIRE_PAGE_FLAG_DEMAND))
 				ret = -EPROTO;
 			if (!ret && !(ph->flags & WIRE_PAGE_FLAG_ZERO))
@@ -388,7 +394,7 @@ static int recv_precopy(struct dest_run *run, int fd)
 						    ph->length);
 		} else if (type == WIRE_DISCARD) {
 			dis = (const Wire__Discard *)msg;
-			ret = wire_check_discard(dis, &run->layout, GUEST_PAGE_SIZE, err, sizeof(err));
+			ret = wire_check_discard(dis, &wl, GUEST_PAGE_SIZE, err, sizeof(err));
 			for (i = 0; !ret && i < dis->n_offsets; i++)
 				ret = pager_discard(run->pager, dis->region, dis->offsets[i],
 						    (uint64_t)dis->counts[i] * GUEST_PAGE_SIZE);

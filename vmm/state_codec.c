@@ -8,43 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pb_arena.h"
 #include "vcpu_state.pb-c.h"
-
-/* ---- the decoder's arena: protobuf-c allocates from it and nowhere else ---- */
-
-struct state_arena {
-	ProtobufCAllocator allocator;
-	size_t used;
-	bool exhausted;
-	unsigned char *mem;
-};
-
-static void *arena_alloc(void *data, size_t size)
-{
-	struct state_arena *arena = data;
-	size_t start = (arena->used + 15) & ~(size_t)15;
-
-	if (size > STATE_CODEC_ARENA_SIZE || start > STATE_CODEC_ARENA_SIZE - size) {
-		arena->exhausted = true;
-		return NULL;
-	}
-	arena->used = start + size;
-	return arena->mem + start;
-}
-
-static void arena_free(void *data, void *ptr)
-{
-	/* Everything goes at once with the arena. */
-}
-
-static int arena_init(struct state_arena *arena)
-{
-	*arena = (struct state_arena){
-		.allocator = { .alloc = arena_alloc, .free = arena_free, .allocator_data = arena },
-	};
-	arena->mem = malloc(STATE_CODEC_ARENA_SIZE);
-	return arena->mem ? 0 : -ENOMEM;
-}
 
 static ProtobufCBinaryData bin(const void *data, size_t len)
 {
@@ -327,48 +292,51 @@ static void vcpu_msg_copy(const Vmstate__VcpuState *msg, struct vcpu_state *st)
 	copy_bin(st->nested, &msg->nested_state);
 }
 
-/* Unpacks one message of desc from buf with the arena; the caller checks and copies it. */
+/*
+ * Unpacks one message of desc from buf into a fresh arena (arena->mem is the caller's to free,
+ * also on failure); the caller checks and copies the message.
+ */
 static int unpack_bounded(const ProtobufCMessageDescriptor *desc, const void *buf, size_t len,
-			  size_t max, struct state_arena *arena, ProtobufCMessage **out,
+			  size_t max, struct pb_arena *arena, ProtobufCMessage **out,
 			  char *err, size_t err_len)
 {
+	void *mem;
 	int r;
 
+	pb_arena_init(arena, NULL, 0);
 	if (len > max) {
 		snprintf(err, err_len, "%s of %zu bytes, more than %zu", desc->short_name, len,
 			 max);
 		return -EMSGSIZE;
 	}
-	r = arena_init(arena);
-	if (r < 0) {
+	mem = malloc(STATE_CODEC_ARENA_SIZE);
+	if (!mem) {
 		snprintf(err, err_len, "no memory for the decoder's arena");
-		return r;
+		return -ENOMEM;
 	}
-	*out = protobuf_c_message_unpack(desc, &arena->allocator, len, buf);
-	if (!*out) {
-		free(arena->mem);
-		if (arena->exhausted) {
-			snprintf(err, err_len, "%s needs more than the %u-byte arena",
-				 desc->short_name, STATE_CODEC_ARENA_SIZE);
-			return -ENOMEM;
-		}
+	pb_arena_init(arena, mem, STATE_CODEC_ARENA_SIZE);
+	r = pb_arena_unpack(arena, desc, buf, len, out);
+	if (r == -ENOMEM)
+		snprintf(err, err_len, "%s needs more than the %u-byte arena", desc->short_name,
+			 STATE_CODEC_ARENA_SIZE);
+	else if (r)
 		snprintf(err, err_len, "%s is not a valid protobuf message", desc->short_name);
-		return -EPROTO;
-	}
-	return 0;
+	return r;
 }
 
 int vcpu_state_decode(const void *buf, size_t len, struct vcpu_state *st, char *err,
 		      size_t err_len)
 {
-	struct state_arena arena;
+	struct pb_arena arena;
 	ProtobufCMessage *msg;
 	int r;
 
 	r = unpack_bounded(&vmstate__vcpu_state__descriptor, buf, len, VCPU_STATE_MAX_ENCODED,
 			   &arena, &msg, err, err_len);
-	if (r < 0)
+	if (r < 0) {
+		free(arena.mem);
 		return r;
+	}
 	r = vcpu_msg_check((const Vmstate__VcpuState *)msg, err, err_len);
 	if (r == 0)
 		vcpu_msg_copy((const Vmstate__VcpuState *)msg, st);
@@ -460,7 +428,7 @@ static int vm_msg_check(const Vmstate__VmState *msg, char *err, size_t err_len)
 int vm_state_decode(const void *buf, size_t len, struct vm_state *st, char *err,
 		    size_t err_len)
 {
-	struct state_arena arena;
+	struct pb_arena arena;
 	ProtobufCMessage *pmsg;
 	const Vmstate__VmState *msg;
 	size_t i;
@@ -468,8 +436,10 @@ int vm_state_decode(const void *buf, size_t len, struct vm_state *st, char *err,
 
 	r = unpack_bounded(&vmstate__vm_state__descriptor, buf, len, VM_STATE_MAX_ENCODED,
 			   &arena, &pmsg, err, err_len);
-	if (r < 0)
+	if (r < 0) {
+		free(arena.mem);
 		return r;
+	}
 	msg = (const Vmstate__VmState *)pmsg;
 	r = vm_msg_check(msg, err, err_len);
 	if (r == 0) {

@@ -490,7 +490,7 @@ static void test_body_exhausts_arena(void **state)
 	a = add_raw(WIRE_LAYOUT, body, (uint32_t)len);
 	feed(0, a);
 	assert_err(next(), -ENOMEM, "undecodable memory-layout message");
-	assert_true(arena.exhausted);
+	assert_true(arena.pb.exhausted);
 }
 
 static size_t page_header_only(uint32_t length, uint32_t flags)

@@ -61,7 +61,7 @@ static ProtobufCMessage *round_trip(enum wire_type type, const ProtobufCMessage 
 	assert_non_null(out);
 	assert_ptr_equal(out->descriptor, msg->descriptor);
 	assert_true(in_arena(out));
-	assert_false(arena.exhausted);
+	assert_false(arena.pb.exhausted);
 	return out;
 }
 
@@ -93,12 +93,12 @@ static Wire__Region *lm_add(struct layout_msg *lm, uint64_t gpa, uint64_t size)
 }
 
 /* Region 0: 1 MiB at 0; region 1: 64 KiB at 4 GiB. */
-static void std_layout(struct pager_layout *layout)
+static void std_layout(struct wire_layout *layout)
 {
 	memset(layout, 0, sizeof(*layout));
 	layout->n_regions = 2;
-	layout->regions[0] = (struct pager_region){ 0, 0, MIB, PAGER_BACKING_ANON };
-	layout->regions[1] = (struct pager_region){ 1, 4 * GIB, 64 * 1024, PAGER_BACKING_SHMEM };
+	layout->regions[0] = (struct wire_region){ 0, 0, MIB, WIRE_BACKING_ANON };
+	layout->regions[1] = (struct wire_region){ 1, 4 * GIB, 64 * 1024, WIRE_BACKING_SHMEM };
 }
 
 static Wire__Hello good_hello(void)
@@ -258,13 +258,13 @@ static void test_rt_hello(void **state)
 static void test_rt_layout(void **state)
 {
 	static struct layout_msg lm;
-	struct pager_layout in, back;
+	struct wire_layout in, back;
 	Wire__Region storage[WIRE_MAX_REGIONS], *ptrs[WIRE_MAX_REGIONS];
 	Wire__MemoryLayout msg, *out;
 	uint32_t i;
 
 	std_layout(&in);
-	in.regions[1].backing = PAGER_BACKING_HUGETLB;
+	in.regions[1].backing = WIRE_BACKING_HUGETLB;
 	wire_layout_to_msg(&in, &msg, storage, ptrs);
 	out = (Wire__MemoryLayout *)round_trip(WIRE_LAYOUT, &msg.base);
 	assert_int_equal(out->n_regions, 2);
@@ -291,7 +291,7 @@ static void test_rt_layout(void **state)
 		assert_int_equal(back.regions[i].id, i);
 		assert_int_equal(back.regions[i].gpa, lm.regions[i].guest_phys_addr);
 		assert_int_equal(back.regions[i].size, (1ull << 40) - PS);
-		assert_int_equal(back.regions[i].backing, PAGER_BACKING_HUGETLB);
+		assert_int_equal(back.regions[i].backing, WIRE_BACKING_HUGETLB);
 	}
 }
 
@@ -512,7 +512,7 @@ static void test_decode_malformed(void **state)
 
 		if (ret != -EPROTO)
 			fail_msg("%s: got %d, expected -EPROTO", b->what, ret);
-		assert_false(arena.exhausted);
+		assert_false(arena.pb.exhausted);
 	}
 }
 
@@ -537,7 +537,7 @@ static void test_decode_exhausts_arena(void **state)
 	assert_true(cap <= sizeof(body));
 	fill_pattern(body, cap, empty_region, 2);
 	assert_int_equal(decode_raw(WIRE_LAYOUT, body, cap), -ENOMEM);
-	assert_true(arena.exhausted);
+	assert_true(arena.pb.exhausted);
 
 	fill_pattern(body, cap, unknown_varint, 2);
 	assert_int_equal(decode_raw(WIRE_LAYOUT, body, cap), -ENOMEM);
@@ -550,7 +550,7 @@ static void test_decode_exhausts_arena(void **state)
 
 static void test_arena_bounds(void **state)
 {
-	ProtobufCAllocator *a = &arena.allocator;
+	ProtobufCAllocator *a = &arena.pb.allocator;
 	uint8_t *p, *q;
 
 	p = a->alloc(a->allocator_data, 1);
@@ -559,19 +559,19 @@ static void test_arena_bounds(void **state)
 	assert_ptr_equal(q, arena.mem + 16);
 	assert_int_equal((uintptr_t)q % 16, 0);
 	a->free(a->allocator_data, p);
-	assert_int_equal(arena.used, 19);
+	assert_int_equal(arena.pb.used, 19);
 
 	assert_null(a->alloc(a->allocator_data, SIZE_MAX));
-	assert_true(arena.exhausted);
+	assert_true(arena.pb.exhausted);
 	wire_arena_reset(&arena);
-	assert_false(arena.exhausted);
+	assert_false(arena.pb.exhausted);
 	assert_null(a->alloc(a->allocator_data, WIRE_ARENA_SIZE + 1));
 	wire_arena_reset(&arena);
 
 	assert_ptr_equal(a->alloc(a->allocator_data, WIRE_ARENA_SIZE), arena.mem);
-	assert_false(arena.exhausted);
+	assert_false(arena.pb.exhausted);
 	assert_null(a->alloc(a->allocator_data, 1));
-	assert_true(arena.exhausted);
+	assert_true(arena.pb.exhausted);
 
 	wire_arena_reset(&arena);
 	assert_ptr_equal(a->alloc(a->allocator_data, WIRE_ARENA_SIZE - 16), arena.mem);
@@ -655,7 +655,7 @@ static void test_check_short_err_buffer(void **state)
 
 /* ---- memory layout ---- */
 
-static int layout_check(const struct layout_msg *lm, struct pager_layout *out)
+static int layout_check(const struct layout_msg *lm, struct wire_layout *out)
 {
 	memset(err, 0, sizeof(err));
 	return wire_layout_from_msg(&lm->msg, PS, out, err, sizeof(err));
@@ -664,7 +664,7 @@ static int layout_check(const struct layout_msg *lm, struct pager_layout *out)
 static void test_layout_accepts(void **state)
 {
 	static struct layout_msg lm;
-	struct pager_layout out;
+	struct wire_layout out;
 
 	lm_init(&lm);
 	lm_add(&lm, 0, 640 * 1024);
@@ -675,7 +675,7 @@ static void test_layout_accepts(void **state)
 	assert_int_equal(layout_check(&lm, &out), 0);
 	assert_int_equal(out.n_regions, 5);
 	assert_int_equal(out.regions[1].gpa, 640 * 1024);
-	assert_int_equal(out.regions[1].backing, PAGER_BACKING_SHMEM);
+	assert_int_equal(out.regions[1].backing, WIRE_BACKING_SHMEM);
 	assert_int_equal(out.regions[3].gpa, 16 * MIB);
 	assert_int_equal(out.regions[4].gpa, UINT64_MAX - 2 * PS + 1);
 
@@ -689,7 +689,7 @@ static void test_layout_accepts(void **state)
 static void test_layout_count(void **state)
 {
 	static struct layout_msg lm;
-	struct pager_layout out;
+	struct wire_layout out;
 
 	lm_init(&lm);
 	assert_err(layout_check(&lm, &out), -EINVAL, "no region");
@@ -704,7 +704,7 @@ static void test_layout_count(void **state)
 static void test_layout_ids(void **state)
 {
 	static struct layout_msg lm;
-	struct pager_layout out;
+	struct wire_layout out;
 
 	lm_init(&lm);
 	lm_add(&lm, 0, MIB)->id = 1;
@@ -725,7 +725,7 @@ static void test_layout_ids(void **state)
 static void test_layout_alignment(void **state)
 {
 	static struct layout_msg lm;
-	struct pager_layout out;
+	struct wire_layout out;
 
 	lm_init(&lm);
 	lm_add(&lm, 0, MIB);
@@ -748,7 +748,7 @@ static void test_layout_alignment(void **state)
 static void test_layout_overlap(void **state)
 {
 	static struct layout_msg lm;
-	struct pager_layout out;
+	struct wire_layout out;
 
 	lm_init(&lm);
 	lm_add(&lm, 0, 2 * MIB);
@@ -783,7 +783,7 @@ static void test_layout_backing(void **state)
 {
 	static const int bad[] = { WIRE__BACKING__BACKING_UNSPECIFIED, 4, 100, -1 };
 	static struct layout_msg lm;
-	struct pager_layout out;
+	struct wire_layout out;
 	size_t i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -797,7 +797,7 @@ static void test_layout_backing(void **state)
 static void test_layout_wrap(void **state)
 {
 	static struct layout_msg lm;
-	struct pager_layout out;
+	struct wire_layout out;
 
 	lm_init(&lm);
 	lm_add(&lm, UINT64_MAX - PS + 1, 2 * PS);
@@ -820,7 +820,7 @@ static void test_layout_wrap(void **state)
 static int req_check(uint32_t region, uint64_t offset, uint32_t count)
 {
 	Wire__PageRequest r = WIRE__PAGE_REQUEST__INIT;
-	struct pager_layout layout;
+	struct wire_layout layout;
 
 	std_layout(&layout);
 	r.region = region;
@@ -843,7 +843,7 @@ static void test_page_request_accepts(void **state)
 
 static void test_page_request_rejects(void **state)
 {
-	struct pager_layout empty = { 0 };
+	struct wire_layout empty = { 0 };
 	Wire__PageRequest r = WIRE__PAGE_REQUEST__INIT;
 
 	assert_err(req_check(0, 0, 0), -EINVAL, "request for 0 pages");
@@ -874,7 +874,7 @@ static int hdr_check(uint32_t region, uint64_t offset, uint32_t length, uint32_t
 		     uint64_t request_id)
 {
 	Wire__PageHeader h = WIRE__PAGE_HEADER__INIT;
-	struct pager_layout layout;
+	struct wire_layout layout;
 
 	std_layout(&layout);
 	h.region = region;
