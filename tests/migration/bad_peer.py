@@ -73,7 +73,7 @@ def main():
         sys.exit(77)
     tmp = tempfile.mkdtemp()
     port_file = os.path.join(tmp, "port")
-    dest = subprocess.Popen([os.path.join(build, "vmm", "vmm-dest"), "--listen", "127.0.0.1:0",
+    dest = subprocess.Popen([os.path.join(build, "tools", "vmm-dest"), "--listen", "127.0.0.1:0",
                              "--port-file", port_file, "--timeout", "20000"],
                             stderr=subprocess.PIPE, text=True)
     try:

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* struct vcpu_state / struct vm_state <-> proto/vcpu_state.proto, with bounded decoding. */
+/* struct vcpu_state / struct vm_state <-> vcpu_state.proto, with bounded decoding. */
 #include "state_codec.h"
 
 #include <errno.h>

@@ -424,7 +424,7 @@ static int start_listener(struct dest_run *run, int demand_fd, int push_fd)
 	return 0;
 }
 
-/* The documented order (vmm/vcpu_state.h); the listener is already running. */
+/* The documented order (vmm/state/vcpu_state.h); the listener is already running. */
 static int restore_state(struct dest_run *run)
 {
 	struct restore_hooks hooks = {
