@@ -15,6 +15,7 @@
 #include "net.h"
 #include "state_codec.h"
 #include "vcpu_state.h"
+#include "vm_config.h"
 #include "watchdog.h"
 #include "wire.h"
 
@@ -189,50 +190,26 @@ static int check_layout(struct dest_run *run, int fd)
 
 static int recv_config(struct dest_run *run, int fd)
 {
-	struct wire_arena *arena = malloc(sizeof(*arena));
-	const struct guest_image *image;
-	const Wire__VmConfig *cfg;
-	ProtobufCMessage *msg;
+	uint8_t body[MIG_VM_CONFIG_MAX_ENCODED];
+	struct mig_vm_config cfg;
 	unsigned int type;
+	char err[256];
+	size_t len;
 	int ret;
 
-	if (!arena)
-		return -ENOMEM;
-	wire_arena_init(arena);
-	ret = wire_recv(fd, arena, &type, &msg, MIG_HANDSHAKE_TIMEOUT_MS);
-	if (ret || type != WIRE_VM_CONFIG) {
-		ret = fail_peer(fd, WIRE__ERROR_CODE__ERROR_PROTOCOL, ret ? ret : -EPROTO,
-				"expected the VM config after the layout (%s)",
-				ret ? strerror(-ret) : wire_type_name(type));
-		goto out;
-	}
-	cfg = (const Wire__VmConfig *)msg;
-	image = guest_image_by_name(cfg->guest ? cfg->guest : "");
-	if (!image || !cfg->nr_vcpus || cfg->nr_vcpus > GUEST_MAX_VCPUS) {
-		ret = fail_peer(fd, WIRE__ERROR_CODE__ERROR_PROTOCOL, -EINVAL,
-				"VM config refused: guest '%s', %u vCPUs (1..%u)",
-				cfg->guest ? cfg->guest : "", cfg->nr_vcpus, GUEST_MAX_VCPUS);
-		goto out;
-	}
-	run->guest = (struct guest_config){
-		.program = (enum guest_program)(image - guest_image(0)),
-		.nr_vcpus = cfg->nr_vcpus,
-		.work_size = cfg->work_size,
-		.seed = cfg->seed,
-		.count = cfg->count,
-	};
-	run->irqchip = cfg->irqchip;
-	ret = guest_config_check(&run->guest);
-	if (ret) {
-		ret = fail_peer(fd, WIRE__ERROR_CODE__ERROR_LAYOUT, ret,
-				"VM config refused: %" PRIu64 " bytes of work memory for %u vCPUs",
-				cfg->work_size, cfg->nr_vcpus);
-		goto out;
-	}
-	ret = check_layout(run, fd);
-out:
-	free(arena);
-	return ret;
+	ret = wire_recv_raw(fd, &type, body, sizeof(body), &len, MIG_HANDSHAKE_TIMEOUT_MS);
+	if (ret || type != WIRE_VM_CONFIG)
+		return fail_peer(fd, WIRE__ERROR_CODE__ERROR_PROTOCOL, ret ? ret : -EPROTO,
+				 "expected the VM config after the layout (%s)",
+				 ret ? strerror(-ret) : wire_type_name(type));
+	ret = mig_vm_config_decode(body, len, &cfg, err, sizeof(err));
+	if (ret)
+		return fail_peer(fd, ret == -EINVAL ? WIRE__ERROR_CODE__ERROR_LAYOUT
+						    : WIRE__ERROR_CODE__ERROR_PROTOCOL,
+				 ret, "VM config refused: %s", err);
+	run->guest = cfg.guest;
+	run->irqchip = cfg.irqchip;
+	return check_layout(run, fd);
 }
 
 static int recv_states(struct dest_run *run, int fd)

@@ -9,6 +9,7 @@
 #include "net.h"
 #include "state_codec.h"
 #include "vcpu_state.h"
+#include "vm_config.h"
 #include "wire.h"
 
 #include <errno.h>
@@ -148,16 +149,11 @@ static uint64_t memory_digest(const struct machine *m)
 /* What the destination needs to build the VM (and register its memory) before any page. */
 static int send_config(int fd, const struct machine *m)
 {
-	Wire__VmConfig cfg = WIRE__VM_CONFIG__INIT;
+	struct mig_vm_config cfg = { .guest = m->cfg, .irqchip = m->irqchip };
+	Mig__VmConfig msg;
 
-	cfg.nr_vcpus = m->cfg.nr_vcpus;
-	cfg.irqchip = m->irqchip;
-	cfg.pit = m->irqchip;
-	cfg.guest = (char *)guest_image(m->cfg.program)->name;
-	cfg.work_size = m->cfg.work_size;
-	cfg.seed = m->cfg.seed;
-	cfg.count = m->cfg.count;
-	return wire_send(fd, WIRE_VM_CONFIG, &cfg.base, MIG_HANDSHAKE_TIMEOUT_MS);
+	mig_vm_config_to_msg(&cfg, &msg);
+	return mig_vm_config_send(fd, &msg, MIG_HANDSHAKE_TIMEOUT_MS);
 }
 
 /* Switchover, VmState, then one VcpuState per vCPU, on the demand socket. */
