@@ -41,17 +41,17 @@ static int refuse(struct dest_session *s, Wire__ErrorCode code, int err, const c
 static int source_failed(struct dest_session *s, size_t len)
 {
 	struct wire_arena *arena = malloc(sizeof(*arena));
+	const Wire__Error *error = NULL;
 	ProtobufCMessage *msg;
-	const char *text;
 	int ret;
 
 	if (!arena)
 		return dest_fail(s, MIG_EXIT_MIGRATION, -ENOMEM, "the source sent an error");
 	wire_arena_init(arena);
-	ret = wire_decode(arena, WIRE_ERROR, s->rx_buf, len, &msg);
-	text = !ret && ((const Wire__Error *)msg)->text ? ((const Wire__Error *)msg)->text : "";
+	if (!wire_decode(arena, WIRE_ERROR, s->rx_buf, len, &msg))
+		error = (const Wire__Error *)msg;
 	ret = dest_fail(s, MIG_EXIT_MIGRATION, -ECONNABORTED, "the source failed: %s",
-			ret ? "(an undecodable error message)" : text);
+			!error ? "(an undecodable error message)" : error->text ? error->text : "");
 	free(arena);
 	return ret;
 }
