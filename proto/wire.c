@@ -17,8 +17,8 @@ static const struct {
 	[WIRE_PUSH_DONE] = { "push-done", 16, &wire__push_done__descriptor },
 	[WIRE_COMPLETE] = { "complete", 16, &wire__complete__descriptor },
 	[WIRE_ERROR] = { "error", 16 + WIRE_MAX_ERROR_TEXT, &wire__error__descriptor },
-	[WIRE_VM_CONFIG] = { "vm-config", 128, &wire__vm_config__descriptor },
-	/* Caps of vmm/state_codec.h's encodings, which the wire layer cannot include. */
+	/* Caps of the VMM's encodings (vmm/migrate/vm_config.h, vmm/state/state_codec.h). */
+	[WIRE_VM_CONFIG] = { "vm-config", 128, NULL },
 	[WIRE_VM_STATE] = { "vm-state", 8 * 1024, NULL },
 	[WIRE_VCPU_STATE] = { "vcpu-state", 64 * 1024 + 64 * 1024 + 64 * 1024, NULL },
 	/* 1024 ranges of at most 11 + 6 bytes, and framing. */

@@ -40,8 +40,8 @@ enum wire_type {
 	WIRE_PUSH_DONE = 5,
 	WIRE_COMPLETE = 6,
 	WIRE_ERROR = 7,
-	WIRE_VM_CONFIG = 8,
-	WIRE_VM_STATE = 9,   /* body: VmState (vcpu_state.proto), decoded by vmm/state_codec.c */
+	WIRE_VM_CONFIG = 8,  /* body: VmConfig (migration.proto), decoded by vmm/migrate/ */
+	WIRE_VM_STATE = 9,   /* body: VmState (vcpu_state.proto), decoded by vmm/state/ */
 	WIRE_VCPU_STATE = 10, /* body: VcpuState, likewise */
 	WIRE_DISCARD = 11,
 	WIRE_SWITCHOVER = 12,
@@ -96,8 +96,8 @@ void wire_arena_init(struct wire_arena *arena);
 void wire_arena_reset(struct wire_arena *arena);
 
 /*
- * Frames whose body another module decodes (vCPU and VM state): the wire layer caps their
- * size and passes the bytes through.
+ * Frames whose body another module decodes (the VMM's config and state): the wire layer caps
+ * their size and passes the bytes through.
  */
 bool wire_type_is_opaque(unsigned int type);
 

@@ -58,7 +58,7 @@ wait_file() { # file, seconds
 	return 1
 }
 
-"${dst_ns[@]}" timeout -s KILL 150 "$build/vmm/vmm-dest" --listen "$dst_host:0" \
+"${dst_ns[@]}" timeout -s KILL 150 "$build/tools/vmm-dest" --listen "$dst_host:0" \
 	--port-file "$dir/dest.port" --timeout 90000 --json "$dir/dest.json" &
 dest_pid=$!
 pids+=($dest_pid)
@@ -66,14 +66,14 @@ wait_file "$dir/dest.port" 10 || { echo "FAIL: vmm-dest did not start listening"
 target="$dst_host:$(cat "$dir/dest.port")"
 
 if [ "$relay_us" != 0 ]; then
-	"${src_ns[@]}" timeout -s KILL 150 "$build/relay/pager-relay" --listen 127.0.0.1:0 \
+	"${src_ns[@]}" timeout -s KILL 150 "$build/tools/pager-relay" --listen 127.0.0.1:0 \
 		--to "$target" --delay-us "$relay_us" --connections 2 --port-file "$dir/relay.port" &
 	pids+=($!)
 	wait_file "$dir/relay.port" 10 || { echo "FAIL: relay did not start"; exit 1; }
 	target="127.0.0.1:$(cat "$dir/relay.port")"
 fi
 
-"${src_ns[@]}" timeout -s KILL 150 "$build/vmm/vmm-source" --connect "$target" \
+"${src_ns[@]}" timeout -s KILL 150 "$build/tools/vmm-source" --connect "$target" \
 	--json "$dir/source.json" --timeout 60000 "$@"
 src_rc=$?
 wait "$dest_pid"

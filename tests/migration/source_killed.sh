@@ -10,13 +10,13 @@ dir=$(mktemp -d)
 pids=()
 trap 'for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$dir"' EXIT
 
-timeout -s KILL 60 "$build/vmm/vmm-dest" --listen 127.0.0.1:0 --port-file "$dir/port" \
+timeout -s KILL 60 "$build/tools/vmm-dest" --listen 127.0.0.1:0 --port-file "$dir/port" \
 	--timeout 30000 --json "$dir/dest.json" 2>"$dir/dest.log" &
 dest=$!
 pids+=($dest)
 for _ in $(seq 200); do [ -s "$dir/port" ] && break; sleep 0.05; done
 [ -s "$dir/port" ] || { echo "FAIL: vmm-dest did not start"; exit 1; }
-"$build/vmm/vmm-source" --connect "127.0.0.1:$(cat "$dir/port")" \
+"$build/tools/vmm-source" --connect "127.0.0.1:$(cat "$dir/port")" \
 	--guest incrementer --mem 16M --vcpus 2 --switch-at 2 --no-push 2>"$dir/source.log" &
 source=$!
 pids+=($source)

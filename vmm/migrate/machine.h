@@ -45,6 +45,8 @@ int machine_enable_kvmclock(struct machine *m);
 /* Stops (if running) and joins the vCPU threads; returns the first vCPU error. */
 int machine_stop(struct machine *m);
 void machine_destroy(struct machine *m);
+/* The digest of every page of guest memory, in layout order (common/digest.h); 0 on error. */
+uint64_t machine_memory_digest(const struct machine *m);
 
 /*
  * Checks the guest's own answer after it ran (the incrementer after machine_stop()):

@@ -195,7 +195,12 @@ static void usage(FILE *out)
 		"  -h, --help\n");
 }
 
-int main(int argc, char **argv)
+struct relay_opts {
+	const char *listen, *to, *port_file;
+	uint64_t delay_us, jitter_us, seed, connections;
+};
+
+static void parse_options(int argc, char **argv, struct relay_opts *o)
 {
 	static const struct option options[] = {
 		{ "listen", required_argument, NULL, 'l' },
@@ -209,57 +214,62 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *listen_text = NULL, *to_text = NULL, *port_file = NULL;
-	uint64_t delay_us = 1000, jitter_us = 0, seed = 1, connections = 2, i;
-	struct net_addr listen_addr, to_addr;
-	struct link *links;
-	int opt, lfd;
+	int opt;
 
-	log_set_prefix("pager-relay");
 	while ((opt = getopt_long(argc, argv, "l:t:d:qh", options, NULL)) != -1) {
 		switch (opt) {
-		case 'l': listen_text = optarg; break;
-		case 't': to_text = optarg; break;
+		case 'l': o->listen = optarg; break;
+		case 't': o->to = optarg; break;
 		case 'd':
-			if (parse_u64(optarg, 0, 10000000, &delay_us))
+			if (parse_u64(optarg, 0, 10000000, &o->delay_us))
 				die("bad --delay-us");
 			break;
 		case 'j':
-			if (parse_u64(optarg, 0, 10000000, &jitter_us))
+			if (parse_u64(optarg, 0, 10000000, &o->jitter_us))
 				die("bad --jitter-us");
 			break;
 		case 's':
-			if (parse_u64(optarg, 0, UINT64_MAX, &seed))
+			if (parse_u64(optarg, 0, UINT64_MAX, &o->seed))
 				die("bad --seed");
 			break;
 		case 'n':
-			if (parse_u64(optarg, 1, 1024, &connections))
+			if (parse_u64(optarg, 1, 1024, &o->connections))
 				die("bad --connections");
 			break;
-		case 'p': port_file = optarg; break;
+		case 'p': o->port_file = optarg; break;
 		case 'q': log_max_level = LOG_ERR; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 1;
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); exit(1);
 		}
 	}
-	if (!listen_text || !to_text || optind != argc) {
+	if (!o->listen || !o->to || optind != argc) {
 		usage(stderr);
-		return 1;
+		exit(1);
 	}
-	if (net_parse_addr(listen_text, "127.0.0.1", &listen_addr) ||
-	    net_parse_addr(to_text, "127.0.0.1", &to_addr))
+}
+
+/* Relays o->connections connections, each to its end, then returns. */
+static void relay_run(const struct relay_opts *o)
+{
+	struct net_addr listen_addr, to_addr;
+	uint64_t delay_ns = o->delay_us * 1000, jitter_ns = o->jitter_us * 1000, i;
+	struct link *links;
+	int ret, lfd;
+
+	if (net_parse_addr(o->listen, "127.0.0.1", &listen_addr) ||
+	    net_parse_addr(o->to, "127.0.0.1", &to_addr))
 		die("bad address");
 	lfd = net_listen(&listen_addr, 16);
 	if (lfd < 0)
-		die("cannot listen on %s: %s", listen_text, strerror(-lfd));
-	if (port_file && (opt = net_write_port_file(port_file, lfd)))
-		die("cannot write %s: %s", port_file, strerror(-opt));
+		die("cannot listen on %s: %s", o->listen, strerror(-lfd));
+	if (o->port_file && (ret = net_write_port_file(o->port_file, lfd)))
+		die("cannot write %s: %s", o->port_file, strerror(-ret));
 	pr_info("relaying port %d to %s with %" PRIu64 " us (+%" PRIu64 " us jitter) each way",
-		net_local_port(lfd), to_text, delay_us, jitter_us);
-	links = calloc(connections, sizeof(*links));
+		net_local_port(lfd), o->to, o->delay_us, o->jitter_us);
+	links = calloc(o->connections, sizeof(*links));
 	if (!links)
 		die("out of memory");
-	for (i = 0; i < connections; i++) {
+	for (i = 0; i < o->connections; i++) {
 		struct link *l = &links[i];
 
 		l->fds[0] = net_accept(lfd, -1);
@@ -267,16 +277,15 @@ int main(int argc, char **argv)
 			die("accept: %s", strerror(-l->fds[0]));
 		l->fds[1] = net_connect(&to_addr, 10000);
 		if (l->fds[1] < 0)
-			die("cannot reach %s: %s", to_text, strerror(-l->fds[1]));
+			die("cannot reach %s: %s", o->to, strerror(-l->fds[1]));
 		net_tune(l->fds[0], 0);
 		net_tune(l->fds[1], 0);
-		direction_start(&l->dir[0], l->fds[0], l->fds[1], delay_us * 1000, jitter_us * 1000,
-				seed + 2 * i);
-		direction_start(&l->dir[1], l->fds[1], l->fds[0], delay_us * 1000, jitter_us * 1000,
-				seed + 2 * i + 1);
+		direction_start(&l->dir[0], l->fds[0], l->fds[1], delay_ns, jitter_ns, o->seed + 2 * i);
+		direction_start(&l->dir[1], l->fds[1], l->fds[0], delay_ns, jitter_ns,
+				o->seed + 2 * i + 1);
 	}
 	close(lfd);
-	for (i = 0; i < connections; i++) {
+	for (i = 0; i < o->connections; i++) {
 		direction_join(&links[i].dir[0]);
 		direction_join(&links[i].dir[1]);
 		pr_info("connection %" PRIu64 ": %" PRIu64 " bytes forward, %" PRIu64 " back", i,
@@ -285,5 +294,14 @@ int main(int argc, char **argv)
 		close(links[i].fds[1]);
 	}
 	free(links);
+}
+
+int main(int argc, char **argv)
+{
+	struct relay_opts o = { .delay_us = 1000, .seed = 1, .connections = 2 };
+
+	log_set_prefix("pager-relay");
+	parse_options(argc, argv, &o);
+	relay_run(&o);
 	return 0;
 }

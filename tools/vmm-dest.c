@@ -47,6 +47,48 @@ static const struct option long_options[] = {
 	{ 0 },
 };
 
+static void parse_options(int argc, char **argv, struct mig_dest_opts *o)
+{
+	uint64_t v;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "l:qh", long_options, NULL)) != -1) {
+		switch (opt) {
+		case 'l': o->listen = optarg; break;
+		case OPT_LISTENER_CPU:
+			if (parse_u64(optarg, 0, 4095, &v))
+				die("bad --listener-cpu '%s'", optarg);
+			o->listener_cpu = (int)v;
+			break;
+		case OPT_WATCHDOG:
+			if (parse_u64(optarg, 10, 3600000, &v))
+				die("bad --watchdog '%s'", optarg);
+			o->watchdog_ms = (unsigned int)v;
+			break;
+		case OPT_RUN_AFTER:
+			if (parse_u64(optarg, 0, 3600000, &v))
+				die("bad --run-after '%s'", optarg);
+			o->run_after_complete_ms = (unsigned int)v;
+			break;
+		case OPT_TIMEOUT:
+			if (parse_u64(optarg, 1, INT32_MAX, &v))
+				die("bad --timeout '%s'", optarg);
+			o->timeout_ms = (int)v;
+			o->accept_timeout_ms = (int)v;
+			break;
+		case OPT_JSON: o->json_path = optarg; break;
+		case OPT_PORT_FILE: o->port_file = optarg; break;
+		case 'q': log_max_level = LOG_ERR; break;
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); exit(MIG_EXIT_SETUP);
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		exit(MIG_EXIT_SETUP);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	char default_listen[32];
@@ -58,46 +100,10 @@ int main(int argc, char **argv)
 		.timeout_ms = 120000,
 		.run_after_complete_ms = 200,
 	};
-	uint64_t v;
-	int opt;
 
 	log_set_prefix("vmm-dest");
 	log_init_from_env();
 	snprintf(default_listen, sizeof(default_listen), "127.0.0.1:%d", MIG_DEFAULT_PORT);
-	while ((opt = getopt_long(argc, argv, "l:qh", long_options, NULL)) != -1) {
-		switch (opt) {
-		case 'l': o.listen = optarg; break;
-		case OPT_LISTENER_CPU:
-			if (parse_u64(optarg, 0, 4095, &v))
-				die("bad --listener-cpu '%s'", optarg);
-			o.listener_cpu = (int)v;
-			break;
-		case OPT_WATCHDOG:
-			if (parse_u64(optarg, 10, 3600000, &v))
-				die("bad --watchdog '%s'", optarg);
-			o.watchdog_ms = (unsigned int)v;
-			break;
-		case OPT_RUN_AFTER:
-			if (parse_u64(optarg, 0, 3600000, &v))
-				die("bad --run-after '%s'", optarg);
-			o.run_after_complete_ms = (unsigned int)v;
-			break;
-		case OPT_TIMEOUT:
-			if (parse_u64(optarg, 1, INT32_MAX, &v))
-				die("bad --timeout '%s'", optarg);
-			o.timeout_ms = (int)v;
-			o.accept_timeout_ms = (int)v;
-			break;
-		case OPT_JSON: o.json_path = optarg; break;
-		case OPT_PORT_FILE: o.port_file = optarg; break;
-		case 'q': log_max_level = LOG_ERR; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return MIG_EXIT_SETUP;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr);
-		return MIG_EXIT_SETUP;
-	}
+	parse_options(argc, argv, &o);
 	return mig_dest_run(&o);
 }

@@ -99,20 +99,16 @@ static int save_nested(struct vcpu *vcpu, struct vcpu_state *st)
 	return 0;
 }
 
-int vcpu_state_save(struct vcpu *vcpu, struct vcpu_state *st)
+/* CPUID and the TSC rate: what the rest of the vCPU's state is read against. */
+static int save_cpuid_tsc(struct vcpu *vcpu, struct vcpu_state *st)
 {
-	struct vm *vm = vcpu->vm;
 	int r;
-
-	st->parts = 0;
-	st->vcpu_id = vcpu->id;
 
 	r = vcpu_get_cpuid(vcpu, st->cpuid, VCPU_STATE_MAX_CPUID, &st->ncpuid);
 	if (r < 0)
 		return r;
 	st->parts |= VCPU_PART_CPUID;
-
-	if (vm_cap(vm, KVM_CAP_GET_TSC_KHZ)) {
+	if (vm_cap(vcpu->vm, KVM_CAP_GET_TSC_KHZ)) {
 		r = vcpu_ioctl_val(vcpu, KVM_GET_TSC_KHZ, 0);
 		if (r < 0)
 			return r;
@@ -121,8 +117,15 @@ int vcpu_state_save(struct vcpu *vcpu, struct vcpu_state *st)
 		if (r)
 			st->parts |= VCPU_PART_TSC_KHZ;
 	}
+	return 0;
+}
 
-	if (vm_cap(vm, KVM_CAP_SREGS2)) {
+/* Special registers (sregs2 where the host has it), nested state, general registers, FPU. */
+static int save_registers(struct vcpu *vcpu, struct vcpu_state *st)
+{
+	int r;
+
+	if (vm_cap(vcpu->vm, KVM_CAP_SREGS2)) {
 		r = vcpu_ioctl(vcpu, KVM_GET_SREGS2, &st->sregs2);
 		st->parts |= VCPU_PART_SREGS2;
 	} else {
@@ -131,26 +134,30 @@ int vcpu_state_save(struct vcpu *vcpu, struct vcpu_state *st)
 	}
 	if (r < 0)
 		return r;
-
 	r = save_nested(vcpu, st);
 	if (r < 0)
 		return r;
-
 	r = vcpu_ioctl(vcpu, KVM_GET_REGS, &st->regs);
 	if (r < 0)
 		return r;
 	st->parts |= VCPU_PART_REGS;
-
 	r = save_xsave(vcpu, st);
 	if (r < 0)
 		return r;
-
-	if (vm_cap(vm, KVM_CAP_XCRS)) {
+	if (vm_cap(vcpu->vm, KVM_CAP_XCRS)) {
 		r = vcpu_ioctl(vcpu, KVM_GET_XCRS, &st->xcrs);
 		if (r < 0)
 			return r;
 		st->parts |= VCPU_PART_XCRS;
 	}
+	return 0;
+}
+
+/* The LAPIC, the MSRs, and the run state: MP state, pending events, debug registers. */
+static int save_apic_msrs_events(struct vcpu *vcpu, struct vcpu_state *st)
+{
+	struct vm *vm = vcpu->vm;
+	int r;
 
 	if (vm->has_irqchip) {
 		r = vcpu_ioctl(vcpu, KVM_GET_LAPIC, &st->lapic);
@@ -158,24 +165,20 @@ int vcpu_state_save(struct vcpu *vcpu, struct vcpu_state *st)
 			return r;
 		st->parts |= VCPU_PART_LAPIC;
 	}
-
 	r = save_msrs(vcpu, st);
 	if (r < 0)
 		return r;
 	st->parts |= VCPU_PART_MSRS;
-
 	r = vcpu_ioctl(vcpu, KVM_GET_MP_STATE, &st->mp_state);
 	if (r < 0)
 		return r;
 	st->parts |= VCPU_PART_MP_STATE;
-
 	if (vm_cap(vm, KVM_CAP_VCPU_EVENTS)) {
 		r = vcpu_ioctl(vcpu, KVM_GET_VCPU_EVENTS, &st->events);
 		if (r < 0)
 			return r;
 		st->parts |= VCPU_PART_EVENTS;
 	}
-
 	if (vm_cap(vm, KVM_CAP_DEBUGREGS)) {
 		r = vcpu_ioctl(vcpu, KVM_GET_DEBUGREGS, &st->debugregs);
 		if (r < 0)
@@ -183,4 +186,18 @@ int vcpu_state_save(struct vcpu *vcpu, struct vcpu_state *st)
 		st->parts |= VCPU_PART_DEBUGREGS;
 	}
 	return 0;
+}
+
+int vcpu_state_save(struct vcpu *vcpu, struct vcpu_state *st)
+{
+	int r;
+
+	st->parts = 0;
+	st->vcpu_id = vcpu->id;
+	r = save_cpuid_tsc(vcpu, st);
+	if (!r)
+		r = save_registers(vcpu, st);
+	if (!r)
+		r = save_apic_msrs_events(vcpu, st);
+	return r;
 }

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Live post-copy migration of a test-guest machine: the source (migrate_source.c) runs the
+ * Live post-copy migration of a test-guest machine: the source (source.c) runs the
  * guest, stops it, sends the layout, the VM config and every vCPU's state, then serves pages;
- * the destination (migrate_dest.c) builds the VM, registers its memory with the pager, starts
- * the listener and only then restores state, so that KVM's own accesses to missing guest pages
- * inside the restore ioctls are served synchronously.
+ * the destination (a session state machine, dest.h) builds the VM, registers its memory with
+ * the pager, starts the listener and only then restores state, so that KVM's own accesses to
+ * missing guest pages inside the restore ioctls are served synchronously.
  */
 #ifndef VMM_MIGRATE_H
 #define VMM_MIGRATE_H

@@ -4,6 +4,7 @@
 #define VMM_CAPS_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "kvm.h"
 
@@ -16,5 +17,11 @@ struct kvm_cap_desc {
 
 extern const struct kvm_cap_desc kvm_cap_descs[];
 extern const unsigned int kvm_nr_cap_descs;
+
+/*
+ * Probes this host (a throw-away VM and vCPU) and prints the API version, each capability's
+ * value and the MSR and CPUID counts: a table, or one JSON line. 0 or -errno.
+ */
+int kvm_caps_report(FILE *out, bool json);
 
 #endif

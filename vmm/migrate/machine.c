@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "machine.h"
+#include "digest.h"
 #include "log.h"
 
 #include <asm/kvm_para.h>
@@ -149,6 +150,18 @@ void machine_destroy(struct machine *m)
 	for (i = 0; i < GUEST_NR_REGIONS; i++)
 		munmap(m->mem[i], m->regions[i].size);
 	free(m);
+}
+
+uint64_t machine_memory_digest(const struct machine *m)
+{
+	struct digest d;
+	unsigned int i;
+
+	if (digest_init(&d))
+		return 0;
+	for (i = 0; i < GUEST_NR_REGIONS; i++)
+		digest_update_pages(&d, m->mem[i], m->regions[i].size, GUEST_PAGE_SIZE);
+	return digest_final(&d);
 }
 
 static int check_vcpu(struct machine *m, unsigned int i, char *why, size_t why_len)

@@ -9,7 +9,7 @@
  *
  * A pointer argument must have the size the command encodes: passing the wrong struct is a
  * compile error. Commands that take a value (_IO, size 0) go through the *_val variants.
- * Internal to vmm/: callers use the typed wrappers in kvm.h.
+ * Internal to the VMM (the kvm and state layers): callers use the typed wrappers in kvm.h.
  */
 #ifndef VMM_KVM_IOCTL_H
 #define VMM_KVM_IOCTL_H

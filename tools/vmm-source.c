@@ -62,6 +62,87 @@ static const struct option long_options[] = {
 	{ 0 },
 };
 
+/* One option into o; die()s on a bad value. */
+static void parse_option(int opt, struct mig_source_opts *o, bool *count_given)
+{
+	const struct guest_image *image;
+	uint64_t v;
+
+	switch (opt) {
+	case 'c': o->connect = optarg; break;
+	case 'g':
+		image = guest_image_by_name(optarg);
+		if (!image)
+			die("unknown guest '%s' (incrementer, pattern, toucher)", optarg);
+		o->guest.program = (enum guest_program)(image - guest_image(0));
+		break;
+	case 'm':
+		if (parse_size(optarg, &o->guest.work_size))
+			die("bad --mem '%s'", optarg);
+		break;
+	case 'n':
+		if (parse_u64(optarg, 1, GUEST_MAX_VCPUS, &v))
+			die("--vcpus takes 1..%d", GUEST_MAX_VCPUS);
+		o->guest.nr_vcpus = (unsigned int)v;
+		break;
+	case OPT_SEED:
+		if (parse_u64(optarg, 0, UINT64_MAX, &o->guest.seed))
+			die("bad --seed '%s'", optarg);
+		break;
+	case OPT_COUNT:
+		if (parse_u64(optarg, 0, UINT64_MAX, &o->guest.count))
+			die("bad --count '%s'", optarg);
+		*count_given = true;
+		break;
+	case OPT_IRQCHIP: o->irqchip = true; break;
+	case OPT_KVMCLOCK: o->kvmclock = true; break;
+	case OPT_SWITCH_AT:
+		if (parse_u64(optarg, 1, UINT64_MAX, &o->switch_at_progress))
+			die("bad --switch-at '%s'", optarg);
+		break;
+	case OPT_SWITCH_AFTER:
+		if (parse_u64(optarg, 0, 3600000, &v))
+			die("bad --switch-after '%s'", optarg);
+		o->switch_after_ms = (unsigned int)v;
+		break;
+	case OPT_PRECOPY:
+		if (parse_u64(optarg, 0, 32, &v))
+			die("--precopy-rounds takes 0..32");
+		o->precopy_rounds = (unsigned int)v;
+		break;
+	case OPT_NO_PUSH: o->serve.push = false; break;
+	case OPT_PREPAGE:
+		if (parse_u64(optarg, 0, 1u << 20, &v))
+			die("bad --prepage '%s'", optarg);
+		o->serve.prepage_window = (uint32_t)v;
+		break;
+	case OPT_TIMEOUT:
+		if (parse_u64(optarg, 1, INT32_MAX, &v))
+			die("bad --timeout '%s'", optarg);
+		o->timeout_ms = (int)v;
+		break;
+	case OPT_JSON: o->json_path = optarg; break;
+	case 'q': log_max_level = LOG_ERR; break;
+	case 'h': usage(stdout); exit(0);
+	default: usage(stderr); exit(MIG_EXIT_SETUP);
+	}
+}
+
+static void parse_options(int argc, char **argv, struct mig_source_opts *o)
+{
+	bool count_given = false;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "c:g:m:n:qh", long_options, NULL)) != -1)
+		parse_option(opt, o, &count_given);
+	if (optind != argc) {
+		usage(stderr);
+		exit(MIG_EXIT_SETUP);
+	}
+	if (!count_given && o->guest.program == GUEST_TOUCHER)
+		o->guest.count = 4ull << 20;
+}
+
 int main(int argc, char **argv)
 {
 	char default_connect[32];
@@ -72,80 +153,11 @@ int main(int argc, char **argv)
 		.switch_after_ms = 300,
 		.timeout_ms = 60000,
 	};
-	const struct guest_image *image;
-	bool count_given = false;
-	uint64_t v;
-	int opt;
 
 	log_set_prefix("vmm-source");
 	log_init_from_env();
 	snprintf(default_connect, sizeof(default_connect), "127.0.0.1:%d", MIG_DEFAULT_PORT);
 	pager_source_options_init(&o.serve);
-	while ((opt = getopt_long(argc, argv, "c:g:m:n:qh", long_options, NULL)) != -1) {
-		switch (opt) {
-		case 'c': o.connect = optarg; break;
-		case 'g':
-			image = guest_image_by_name(optarg);
-			if (!image)
-				die("unknown guest '%s' (incrementer, pattern, toucher)", optarg);
-			o.guest.program = (enum guest_program)(image - guest_image(0));
-			break;
-		case 'm':
-			if (parse_size(optarg, &o.guest.work_size))
-				die("bad --mem '%s'", optarg);
-			break;
-		case 'n':
-			if (parse_u64(optarg, 1, GUEST_MAX_VCPUS, &v))
-				die("--vcpus takes 1..%d", GUEST_MAX_VCPUS);
-			o.guest.nr_vcpus = (unsigned int)v;
-			break;
-		case OPT_SEED:
-			if (parse_u64(optarg, 0, UINT64_MAX, &o.guest.seed))
-				die("bad --seed '%s'", optarg);
-			break;
-		case OPT_COUNT:
-			if (parse_u64(optarg, 0, UINT64_MAX, &o.guest.count))
-				die("bad --count '%s'", optarg);
-			count_given = true;
-			break;
-		case OPT_IRQCHIP: o.irqchip = true; break;
-		case OPT_KVMCLOCK: o.kvmclock = true; break;
-		case OPT_SWITCH_AT:
-			if (parse_u64(optarg, 1, UINT64_MAX, &o.switch_at_progress))
-				die("bad --switch-at '%s'", optarg);
-			break;
-		case OPT_SWITCH_AFTER:
-			if (parse_u64(optarg, 0, 3600000, &v))
-				die("bad --switch-after '%s'", optarg);
-			o.switch_after_ms = (unsigned int)v;
-			break;
-		case OPT_PRECOPY:
-			if (parse_u64(optarg, 0, 32, &v))
-				die("--precopy-rounds takes 0..32");
-			o.precopy_rounds = (unsigned int)v;
-			break;
-		case OPT_NO_PUSH: o.serve.push = false; break;
-		case OPT_PREPAGE:
-			if (parse_u64(optarg, 0, 1u << 20, &v))
-				die("bad --prepage '%s'", optarg);
-			o.serve.prepage_window = (uint32_t)v;
-			break;
-		case OPT_TIMEOUT:
-			if (parse_u64(optarg, 1, INT32_MAX, &v))
-				die("bad --timeout '%s'", optarg);
-			o.timeout_ms = (int)v;
-			break;
-		case OPT_JSON: o.json_path = optarg; break;
-		case 'q': log_max_level = LOG_ERR; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return MIG_EXIT_SETUP;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr);
-		return MIG_EXIT_SETUP;
-	}
-	if (!count_given && o.guest.program == GUEST_TOUCHER)
-		o.guest.count = 4ull << 20;
+	parse_options(argc, argv, &o);
 	return mig_source_run(&o);
 }

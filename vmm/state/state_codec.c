@@ -1,42 +1,46 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* struct vcpu_state / struct vm_state <-> proto/vcpu_state.proto, with bounded decoding. */
-#include "state_codec.h"
+/* struct vcpu_state <-> vcpu_state.proto's VcpuState, with bounded decoding. */
+#include "state_codec_int.h"
 
-#include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
-#include "pb_arena.h"
-#include "vcpu_state.pb-c.h"
+/* ---- the decoder's arena: protobuf-c allocates from it and nowhere else ---- */
 
-static ProtobufCBinaryData bin(const void *data, size_t len)
+int state_codec_unpack(const ProtobufCMessageDescriptor *desc, const void *buf, size_t len,
+		       size_t max, struct pb_arena *arena, ProtobufCMessage **out, char *err,
+		       size_t err_len)
 {
-	return (ProtobufCBinaryData){ .len = len, .data = (uint8_t *)data };
+	void *mem;
+	int r;
+
+	if (len > max) {
+		snprintf(err, err_len, "%s of %zu bytes, more than %zu", desc->short_name, len,
+			 max);
+		return -EMSGSIZE;
+	}
+	mem = malloc(STATE_CODEC_ARENA_SIZE);
+	if (!mem) {
+		snprintf(err, err_len, "no memory for the decoder's arena");
+		return -ENOMEM;
+	}
+	pb_arena_init(arena, mem, STATE_CODEC_ARENA_SIZE);
+	r = pb_arena_unpack(arena, desc, buf, len, out);
+	if (r) {
+		free(mem);
+		if (r == -ENOMEM)
+			snprintf(err, err_len, "%s needs more than the %u-byte arena",
+				 desc->short_name, STATE_CODEC_ARENA_SIZE);
+		else
+			snprintf(err, err_len, "%s is not a valid protobuf message",
+				 desc->short_name);
+	}
+	return r;
 }
 
-__attribute__((format(printf, 3, 4)))
-static int reject(char *err, size_t err_len, const char *fmt, ...)
+void state_codec_release(ProtobufCMessage *msg, struct pb_arena *arena)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, err_len, fmt, ap);
-	va_end(ap);
-	return -EPROTO;
-}
-
-/* A bytes field: exactly size bytes when its part is present, empty when not. */
-static int check_bin(const ProtobufCBinaryData *b, bool present, size_t size,
-		     const char *name, char *err, size_t err_len)
-{
-	if (present && b->len != size)
-		return reject(err, err_len, "%s is %zu bytes, must be %zu", name, b->len, size);
-	if (!present && b->len)
-		return reject(err, err_len, "%s has %zu bytes but is not marked present", name,
-			      b->len);
-	return 0;
+	protobuf_c_message_free_unpacked(msg, &arena->allocator);
+	free(arena->mem);
 }
 
 /* ---- vCPU state ---- */
@@ -158,11 +162,10 @@ ssize_t vcpu_state_encode(const struct vcpu_state *st, void *buf, size_t cap)
 	return (ssize_t)len;
 }
 
-/* Every check on an unpacked VcpuState, before any of it is used. */
-static int vcpu_msg_check(const Vmstate__VcpuState *msg, char *err, size_t err_len)
+/* Version, id, which parts, and the counts and scalars each part implies. */
+static int vcpu_msg_check_parts(const Vmstate__VcpuState *msg, char *err, size_t err_len)
 {
 	uint32_t parts = msg->parts;
-	int r;
 
 	if (msg->version != VCPU_STATE_CODEC_VERSION)
 		return reject(err, err_len, "vCPU state version %u, this VMM reads %u",
@@ -197,6 +200,14 @@ static int vcpu_msg_check(const Vmstate__VcpuState *msg, char *err, size_t err_l
 	/* KVM_MP_STATE_* ends at KVM_MP_STATE_SUSPENDED (10); leave room for new ones. */
 	if (msg->mp_state > 31 || (!(parts & VCPU_PART_MP_STATE) && msg->mp_state))
 		return reject(err, err_len, "MP state %u", msg->mp_state);
+	return 0;
+}
+
+/* The kernel structs of fixed size: exactly their size when present, empty when not. */
+static int vcpu_msg_check_structs(const Vmstate__VcpuState *msg, char *err, size_t err_len)
+{
+	uint32_t parts = msg->parts;
+	int r;
 
 	r = check_bin(&msg->sregs, parts & VCPU_PART_SREGS, sizeof(struct kvm_sregs), "sregs",
 		      err, err_len);
@@ -220,8 +231,13 @@ static int vcpu_msg_check(const Vmstate__VcpuState *msg, char *err, size_t err_l
 	if (!r)
 		r = check_bin(&msg->debugregs, parts & VCPU_PART_DEBUGREGS,
 			      sizeof(struct kvm_debugregs), "debugregs", err, err_len);
-	if (r)
-		return r;
+	return r;
+}
+
+/* The variable-size areas: XSAVE within its bounds, nested state matching its own header. */
+static int vcpu_msg_check_areas(const Vmstate__VcpuState *msg, char *err, size_t err_len)
+{
+	uint32_t parts = msg->parts;
 
 	if (parts & VCPU_PART_XSAVE) {
 		if (msg->xsave.len < sizeof(struct kvm_xsave) ||
@@ -249,11 +265,16 @@ static int vcpu_msg_check(const Vmstate__VcpuState *msg, char *err, size_t err_l
 	return 0;
 }
 
-/* protobuf-c leaves an empty bytes field with data NULL: never memcpy from that. */
-static void copy_bin(void *dst, const ProtobufCBinaryData *b)
+/* Every check on an unpacked VcpuState, before any of it is used. */
+static int vcpu_msg_check(const Vmstate__VcpuState *msg, char *err, size_t err_len)
 {
-	if (b->len)
-		memcpy(dst, b->data, b->len);
+	int r = vcpu_msg_check_parts(msg, err, err_len);
+
+	if (!r)
+		r = vcpu_msg_check_structs(msg, err, err_len);
+	if (!r)
+		r = vcpu_msg_check_areas(msg, err, err_len);
+	return r;
 }
 
 static void vcpu_msg_copy(const Vmstate__VcpuState *msg, struct vcpu_state *st)
@@ -291,39 +312,6 @@ static void vcpu_msg_copy(const Vmstate__VcpuState *msg, struct vcpu_state *st)
 	st->nested_size = msg->nested_state.len;
 	copy_bin(st->nested, &msg->nested_state);
 }
-
-/*
- * Unpacks one message of desc from buf into a fresh arena (arena->mem is the caller's to free,
- * also on failure); the caller checks and copies the message.
- */
-static int unpack_bounded(const ProtobufCMessageDescriptor *desc, const void *buf, size_t len,
-			  size_t max, struct pb_arena *arena, ProtobufCMessage **out,
-			  char *err, size_t err_len)
-{
-	void *mem;
-	int r;
-
-	pb_arena_init(arena, NULL, 0);
-	if (len > max) {
-		snprintf(err, err_len, "%s of %zu bytes, more than %zu", desc->short_name, len,
-			 max);
-		return -EMSGSIZE;
-	}
-	mem = malloc(STATE_CODEC_ARENA_SIZE);
-	if (!mem) {
-		snprintf(err, err_len, "no memory for the decoder's arena");
-		return -ENOMEM;
-	}
-	pb_arena_init(arena, mem, STATE_CODEC_ARENA_SIZE);
-	r = pb_arena_unpack(arena, desc, buf, len, out);
-	if (r == -ENOMEM)
-		snprintf(err, err_len, "%s needs more than the %u-byte arena", desc->short_name,
-			 STATE_CODEC_ARENA_SIZE);
-	else if (r)
-		snprintf(err, err_len, "%s is not a valid protobuf message", desc->short_name);
-	return r;
-}
-
 int vcpu_state_decode(const void *buf, size_t len, struct vcpu_state *st, char *err,
 		      size_t err_len)
 {
@@ -331,126 +319,13 @@ int vcpu_state_decode(const void *buf, size_t len, struct vcpu_state *st, char *
 	ProtobufCMessage *msg;
 	int r;
 
-	r = unpack_bounded(&vmstate__vcpu_state__descriptor, buf, len, VCPU_STATE_MAX_ENCODED,
-			   &arena, &msg, err, err_len);
-	if (r < 0) {
-		free(arena.mem);
+	r = state_codec_unpack(&vmstate__vcpu_state__descriptor, buf, len, VCPU_STATE_MAX_ENCODED,
+			       &arena, &msg, err, err_len);
+	if (r < 0)
 		return r;
-	}
 	r = vcpu_msg_check((const Vmstate__VcpuState *)msg, err, err_len);
 	if (r == 0)
 		vcpu_msg_copy((const Vmstate__VcpuState *)msg, st);
-	protobuf_c_message_free_unpacked(msg, &arena.allocator);
-	free(arena.mem);
-	return r;
-}
-
-/* ---- VM state ---- */
-
-struct vm_msg {
-	Vmstate__VmState msg;
-	ProtobufCBinaryData irqchip[VM_STATE_NR_IRQCHIPS];
-};
-
-static void vm_msg_build(const struct vm_state *st, struct vm_msg *m)
-{
-	unsigned int i;
-
-	vmstate__vm_state__init(&m->msg);
-	m->msg.version = VCPU_STATE_CODEC_VERSION;
-	m->msg.parts = st->parts;
-	if (st->parts & VM_PART_CLOCK)
-		m->msg.clock = bin(&st->clock, sizeof(st->clock));
-	if (st->parts & VM_PART_IRQCHIP) {
-		for (i = 0; i < VM_STATE_NR_IRQCHIPS; i++)
-			m->irqchip[i] = bin(&st->irqchip[i], sizeof(st->irqchip[i]));
-		m->msg.n_irqchip = VM_STATE_NR_IRQCHIPS;
-		m->msg.irqchip = m->irqchip;
-	}
-	if (st->parts & VM_PART_PIT)
-		m->msg.pit = bin(&st->pit, sizeof(st->pit));
-}
-
-size_t vm_state_encoded_size(const struct vm_state *st)
-{
-	struct vm_msg m;
-
-	vm_msg_build(st, &m);
-	return vmstate__vm_state__get_packed_size(&m.msg);
-}
-
-ssize_t vm_state_encode(const struct vm_state *st, void *buf, size_t cap)
-{
-	struct vm_msg m;
-	size_t len;
-
-	vm_msg_build(st, &m);
-	len = vmstate__vm_state__get_packed_size(&m.msg);
-	if (len > cap || len > VM_STATE_MAX_ENCODED)
-		return -EMSGSIZE;
-	vmstate__vm_state__pack(&m.msg, buf);
-	return (ssize_t)len;
-}
-
-static int vm_msg_check(const Vmstate__VmState *msg, char *err, size_t err_len)
-{
-	struct kvm_irqchip chip;
-	size_t i;
-	int r;
-
-	if (msg->version != VCPU_STATE_CODEC_VERSION)
-		return reject(err, err_len, "VM state version %u, this VMM reads %u",
-			      msg->version, VCPU_STATE_CODEC_VERSION);
-	if (msg->parts & ~(uint32_t)VM_PART_ALL)
-		return reject(err, err_len, "unknown VM state parts %#x",
-			      msg->parts & ~(uint32_t)VM_PART_ALL);
-	r = check_bin(&msg->clock, msg->parts & VM_PART_CLOCK, sizeof(struct kvm_clock_data),
-		      "clock", err, err_len);
-	if (!r)
-		r = check_bin(&msg->pit, msg->parts & VM_PART_PIT, sizeof(struct kvm_pit_state2),
-			      "pit", err, err_len);
-	if (r)
-		return r;
-	if (msg->n_irqchip != ((msg->parts & VM_PART_IRQCHIP) ? VM_STATE_NR_IRQCHIPS : 0))
-		return reject(err, err_len, "%zu irqchips with parts %#x", msg->n_irqchip,
-			      msg->parts);
-	for (i = 0; i < msg->n_irqchip; i++) {
-		r = check_bin(&msg->irqchip[i], true, sizeof(chip), "irqchip", err, err_len);
-		if (r)
-			return r;
-		memcpy(&chip, msg->irqchip[i].data, sizeof(chip));
-		if (chip.chip_id != i)
-			return reject(err, err_len, "irqchip %zu has chip_id %u", i, chip.chip_id);
-	}
-	return 0;
-}
-
-int vm_state_decode(const void *buf, size_t len, struct vm_state *st, char *err,
-		    size_t err_len)
-{
-	struct pb_arena arena;
-	ProtobufCMessage *pmsg;
-	const Vmstate__VmState *msg;
-	size_t i;
-	int r;
-
-	r = unpack_bounded(&vmstate__vm_state__descriptor, buf, len, VM_STATE_MAX_ENCODED,
-			   &arena, &pmsg, err, err_len);
-	if (r < 0) {
-		free(arena.mem);
-		return r;
-	}
-	msg = (const Vmstate__VmState *)pmsg;
-	r = vm_msg_check(msg, err, err_len);
-	if (r == 0) {
-		memset(st, 0, sizeof(*st));
-		st->parts = msg->parts;
-		copy_bin(&st->clock, &msg->clock);
-		for (i = 0; i < msg->n_irqchip; i++)
-			copy_bin(&st->irqchip[i], &msg->irqchip[i]);
-		copy_bin(&st->pit, &msg->pit);
-	}
-	protobuf_c_message_free_unpacked(pmsg, &arena.allocator);
-	free(arena.mem);
+	state_codec_release(msg, &arena);
 	return r;
 }

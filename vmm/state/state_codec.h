@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * vCPU and VM state to and from protobuf (proto/vcpu_state.proto).
+ * vCPU and VM state to and from protobuf (vcpu_state.proto, beside it).
  *
  * Decoding treats its input as hostile: a buffer over the cap is refused before unpacking,
  * protobuf-c allocates only from a fixed arena, and after unpacking every field is checked

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* Shared by vcpu_state.c (save) and vcpu_restore.c; internal to vmm/. */
+/* Shared by vcpu_state.c (save) and vcpu_restore.c; internal to vmm/state/. */
 #ifndef VMM_VCPU_STATE_INT_H
 #define VMM_VCPU_STATE_INT_H
 

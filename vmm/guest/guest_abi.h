@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The contract between the VMM and the test guests (vmm/guests/): guest-physical layout,
+ * The contract between the VMM and the test guests (guests/): guest-physical layout,
  * entry registers and the port protocol. Included by both sides; macros only, so the
  * freestanding guests can use it.
  *

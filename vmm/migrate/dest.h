@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The destination's one migration, as a session state machine that dest_session.c alone moves
+ * forward (dest_advance()):
+ *
+ *   ACCEPT     both connections from the source; nobody else gets in after them
+ *   HANDSHAKE  hellos and the memory layout (libpager)
+ *   CONFIG     the VmConfig; the VM built, its memory registered with the pager, untouched
+ *   PRECOPY    pre-copied pages and discards, up to the Switchover message
+ *   STATE      VmState and one VcpuState per vCPU, decoded and checked
+ *   RESTORE    watchdog, then the listener, and only then the state restored (KVM's own
+ *              accesses to missing pages inside the ioctls are served meanwhile), vCPUs started
+ *   RUNNING    post-copy: the guest runs while the rest of its memory arrives
+ *   CHECK      the guest stopped; its own check and the memory digest as received
+ *   DONE, FAILED
+ *
+ * A state's step returns 0 to go on to the next state, or fails through dest_fail(), which
+ * records the exit status and the reason for the report. Receiving and decoding are in
+ * dest_recv.c, building and restoring in dest_restore.c, the progress line in
+ * dest_progress.c, the JSON report in dest_report.c.
+ */
+#ifndef VMM_MIGRATE_DEST_H
+#define VMM_MIGRATE_DEST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "machine.h"
+#include "migrate.h"
+#include "pager.h"
+#include "vcpu_state.h"
+#include "watchdog.h"
+
+enum dest_state {
+	DEST_ACCEPT,
+	DEST_HANDSHAKE,
+	DEST_CONFIG,
+	DEST_PRECOPY,
+	DEST_STATE,
+	DEST_RESTORE,
+	DEST_RUNNING,
+	DEST_CHECK,
+	DEST_DONE,
+	DEST_FAILED,
+	DEST_NR_STATES,
+};
+
+const char *dest_state_name(enum dest_state state);
+
+/* Every page's hash as installed, before the guest could write to it. */
+struct received_digest {
+	uint64_t *hashes;
+	uint64_t region_first[GUEST_NR_REGIONS]; /* index of each region's first page */
+	uint64_t n_pages;
+	uint64_t zero_hash;
+};
+
+#define DEST_MAX_RESTORE_STEPS (8 + GUEST_MAX_VCPUS * 16)
+/* Each restore ioctl as it ran, for the report; and the watchdog told which one runs. */
+struct restore_log {
+	struct watchdog *wd;
+	unsigned int n;
+	struct {
+		const char *ioctl;
+		uint32_t vcpu;
+		uint64_t ns;
+	} steps[DEST_MAX_RESTORE_STEPS];
+};
+
+struct dest_session {
+	const struct mig_dest_opts *o;
+	enum dest_state state;
+	enum dest_state failed_in;
+	uint64_t entered_ns[DEST_NR_STATES]; /* when each state began (0: never) */
+	enum mig_exit status;
+	char failure[640]; /* the first failure's reason; a source's Error text fits whole */
+	/* A vCPU or restore thread may be blocked for good on a page: no joining them. */
+	bool threads_may_hang;
+
+	int fds[2]; /* demand, push; -1 once the pager owns them */
+	void *rx_buf; /* one received frame body, up to VCPU_STATE_MAX_ENCODED */
+	struct pager_layout layout;
+	struct guest_config guest;
+	bool irqchip;
+	struct machine *m;
+	struct pager *pager;
+	struct watchdog *wd;
+
+	uint64_t source_digest, received_digest;
+	struct received_digest rd;
+	struct vm_state vm_state;
+	struct vcpu_state *vcpu_states[GUEST_MAX_VCPUS];
+	size_t state_bytes;
+	struct restore_log restore;
+	pid_t restore_tid;
+	bool guest_ok, digest_match;
+	char guest_check[256];
+};
+
+/*
+ * Fails the session: the exit status, and the reason (logged; the first one is kept for the
+ * report). Returns err, or -EIO when err is not negative, for the step to return.
+ */
+int dest_fail(struct dest_session *s, enum mig_exit status, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* dest_recv.c: the steps that read the source. */
+int dest_accept(struct dest_session *s);
+int dest_handshake(struct dest_session *s);
+int dest_recv_config(struct dest_session *s);
+int dest_recv_precopy(struct dest_session *s);
+int dest_recv_state(struct dest_session *s);
+
+/* dest_restore.c */
+/* The VM and its memory, mapped, untouched and registered with the pager. */
+int dest_build(struct dest_session *s);
+/* Watchdog and listener first, then the state in the documented order, then the vCPUs. */
+int dest_restore(struct dest_session *s);
+
+/* dest_progress.c: waits for every page, drawing a progress line on a terminal. */
+int dest_wait_for_memory(struct dest_session *s);
+
+/* dest_report.c: the JSON report (docs/operations.md) and the stats summary. */
+void dest_write_report(struct dest_session *s);
+
+#endif

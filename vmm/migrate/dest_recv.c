@@ -1,0 +1,365 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * What the destination reads from the source, step by step: the connections, the handshake,
+ * the VM config, the pre-copy stream and the state. Everything received is checked before it
+ * is used; what is refused is refused on both ends (an Error to the source, the same words
+ * in this session's failure). A source that gives up sends an Error: its text, verbatim, is
+ * the failure.
+ */
+#include "dest.h"
+#include "log.h"
+#include "net.h"
+#include "state_codec.h"
+#include "vm_config.h"
+#include "wire.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Tells the source why what it sent is refused, and fails the session with the same words. */
+static int refuse(struct dest_session *s, Wire__ErrorCode code, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int refuse(struct dest_session *s, Wire__ErrorCode code, int err, const char *fmt, ...)
+{
+	char text[WIRE_MAX_ERROR_TEXT];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	wire_send_error(s->fds[0], code, text);
+	return dest_fail(s, MIG_EXIT_MIGRATION, err, "%s", text);
+}
+
+/* The source's Error frame: its text becomes the failure, as the source wrote it. */
+static int source_failed(struct dest_session *s, size_t len)
+{
+	struct wire_arena *arena = malloc(sizeof(*arena));
+	const Wire__Error *error = NULL;
+	ProtobufCMessage *msg;
+	int ret;
+
+	if (!arena)
+		return dest_fail(s, MIG_EXIT_MIGRATION, -ENOMEM, "the source sent an error");
+	wire_arena_init(arena);
+	if (!wire_decode(arena, WIRE_ERROR, s->rx_buf, len, &msg))
+		error = (const Wire__Error *)msg;
+	ret = dest_fail(s, MIG_EXIT_MIGRATION, -ECONNABORTED, "the source failed: %s",
+			!error ? "(an undecodable error message)" : error->text ? error->text : "");
+	free(arena);
+	return ret;
+}
+
+/*
+ * Receives the next frame's body on the demand socket into s->rx_buf. 0 with *type and *len
+ * set; on an Error frame from the source or a receive error the session has failed already.
+ */
+static int recv_frame(struct dest_session *s, int timeout_ms, const char *expected,
+		      unsigned int *type, size_t *len)
+{
+	int ret = wire_recv_raw(s->fds[0], type, s->rx_buf, VCPU_STATE_MAX_ENCODED, len,
+				timeout_ms);
+
+	if (ret)
+		return refuse(s, WIRE__ERROR_CODE__ERROR_PROTOCOL, ret, "expected %s: %s", expected,
+			      strerror(-ret));
+	if (*type == WIRE_ERROR)
+		return source_failed(s, *len);
+	return 0;
+}
+
+int dest_accept(struct dest_session *s)
+{
+	const struct mig_dest_opts *o = s->o;
+	struct net_addr addr;
+	char text[128];
+	int lfd, ret;
+
+	if (net_parse_addr(o->listen, "127.0.0.1", &addr))
+		return dest_fail(s, MIG_EXIT_SETUP, -EINVAL, "bad listen address '%s'", o->listen);
+	lfd = net_listen(&addr, 2);
+	if (lfd < 0)
+		return dest_fail(s, MIG_EXIT_SETUP, lfd, "cannot listen on %s: %s", o->listen,
+				 strerror(-lfd));
+	if (o->port_file) {
+		ret = net_write_port_file(o->port_file, lfd);
+		if (ret) {
+			close(lfd);
+			return dest_fail(s, MIG_EXIT_SETUP, ret, "cannot write %s: %s",
+					 o->port_file, strerror(-ret));
+		}
+	}
+	net_format_addr(&addr, text, sizeof(text));
+	pr_info("waiting for a migration on %s (port %d)", text, net_local_port(lfd));
+	s->fds[0] = net_accept(lfd, o->accept_timeout_ms);
+	s->fds[1] = s->fds[0] < 0 ? s->fds[0] : net_accept(lfd, MIG_HANDSHAKE_TIMEOUT_MS);
+	/* One migration at a time: nobody else gets in once this one has both connections. */
+	close(lfd);
+	ret = s->fds[0] < 0 ? s->fds[0] : s->fds[1];
+	if (ret >= 0)
+		return 0;
+	/* Whatever was accepted is closed with the session. */
+	s->fds[0] = s->fds[0] < 0 ? -1 : s->fds[0];
+	s->fds[1] = -1;
+	return dest_fail(s, MIG_EXIT_SETUP, ret, "no source connected: %s", strerror(-ret));
+}
+
+int dest_handshake(struct dest_session *s)
+{
+	char err[512];
+	int ret;
+
+	ret = pager_handshake_dest(&s->fds[0], &s->fds[1], false, 0, &s->layout,
+				   MIG_HANDSHAKE_TIMEOUT_MS, err, sizeof(err));
+	if (ret)
+		return dest_fail(s, MIG_EXIT_MIGRATION, ret, "handshake: %s", err);
+	return 0;
+}
+
+static bool layouts_equal(const struct pager_layout *a, const struct pager_layout *b)
+{
+	uint32_t i;
+
+	if (a->n_regions != b->n_regions)
+		return false;
+	for (i = 0; i < a->n_regions; i++)
+		if (a->regions[i].gpa != b->regions[i].gpa || a->regions[i].size != b->regions[i].size)
+			return false;
+	return true;
+}
+
+/* The memory the config implies must be the memory the source will serve. */
+static int check_layout(struct dest_session *s)
+{
+	struct guest_region regions[GUEST_NR_REGIONS];
+	struct pager_layout expected = { .n_regions = GUEST_NR_REGIONS };
+	unsigned int i;
+
+	guest_regions(&s->guest, regions);
+	for (i = 0; i < GUEST_NR_REGIONS; i++)
+		expected.regions[i] = (struct pager_region){ .id = i, .gpa = regions[i].gpa,
+							     .size = regions[i].size };
+	if (layouts_equal(&expected, &s->layout))
+		return 0;
+	return refuse(s, WIRE__ERROR_CODE__ERROR_LAYOUT, -EINVAL,
+		      "memory layout refused: %u regions (first 0x%" PRIx64 "+0x%" PRIx64
+		      "), the VM config needs %u (first 0x%" PRIx64 "+0x%" PRIx64 ")",
+		      s->layout.n_regions, s->layout.regions[0].gpa, s->layout.regions[0].size,
+		      expected.n_regions, expected.regions[0].gpa, expected.regions[0].size);
+}
+
+int dest_recv_config(struct dest_session *s)
+{
+	struct mig_vm_config cfg;
+	unsigned int type;
+	char err[256];
+	size_t len;
+	int ret;
+
+	ret = recv_frame(s, MIG_HANDSHAKE_TIMEOUT_MS, "the VM config after the layout", &type,
+			 &len);
+	if (ret)
+		return ret;
+	if (type != WIRE_VM_CONFIG)
+		return refuse(s, WIRE__ERROR_CODE__ERROR_PROTOCOL, -EPROTO,
+			      "expected the VM config after the layout (%s)", wire_type_name(type));
+	ret = mig_vm_config_decode(s->rx_buf, len, &cfg, err, sizeof(err));
+	if (ret)
+		return refuse(s, ret == -EINVAL ? WIRE__ERROR_CODE__ERROR_LAYOUT
+						: WIRE__ERROR_CODE__ERROR_PROTOCOL,
+			      ret, "VM config refused: %s", err);
+	s->guest = cfg.guest;
+	s->irqchip = cfg.irqchip;
+	return check_layout(s);
+}
+
+static void wire_layout_of(const struct pager_layout *in, struct wire_layout *out)
+{
+	uint32_t i;
+
+	out->n_regions = in->n_regions;
+	for (i = 0; i < in->n_regions; i++)
+		out->regions[i] = (struct wire_region){ .id = in->regions[i].id,
+							.gpa = in->regions[i].gpa,
+							.size = in->regions[i].size,
+							.backing = WIRE_BACKING_ANON };
+}
+
+/* A pre-copied page goes straight into the registered memory. */
+static int precopy_page(struct dest_session *s, const Wire__PageHeader *ph, void *pages,
+			char *err, size_t err_len)
+{
+	struct wire_layout wl;
+	int ret;
+
+	wire_layout_of(&s->layout, &wl);
+	ret = wire_check_page_header(ph, &wl, GUEST_PAGE_SIZE, err, err_len);
+
+	if (ret)
+		return ret;
+	if (ph->flags & WIRE_PAGE_FLAG_DEMAND) {
+		/* Nothing was demanded: the listener does not run yet. */
+		snprintf(err, err_len, "a pre-copy page at 0x%" PRIx64 " of region %u is flagged as "
+			 "the answer to a page request", ph->offset, ph->region);
+		return -EPROTO;
+	}
+	if (!(ph->flags & WIRE_PAGE_FLAG_ZERO)) {
+		ret = net_read_full(s->fds[0], pages, ph->length, s->o->timeout_ms);
+		if (ret) {
+			snprintf(err, err_len, "reading the page: %s", strerror(-ret));
+			return ret;
+		}
+	}
+	ret = pager_preload(s->pager, ph->region, ph->offset,
+			    ph->flags & WIRE_PAGE_FLAG_ZERO ? NULL : pages, ph->length);
+	if (ret)
+		snprintf(err, err_len, "installing the page: %s", strerror(-ret));
+	return ret;
+}
+
+/* Pages the guest wrote again after they were sent: they fault and come again later. */
+static int precopy_discard(struct dest_session *s, const Wire__Discard *dis, char *err,
+			   size_t err_len)
+{
+	struct wire_layout wl;
+	size_t i;
+	int ret;
+
+	wire_layout_of(&s->layout, &wl);
+	ret = wire_check_discard(dis, &wl, GUEST_PAGE_SIZE, err, err_len);
+
+	for (i = 0; !ret && i < dis->n_offsets; i++) {
+		ret = pager_discard(s->pager, dis->region, dis->offsets[i],
+				    (uint64_t)dis->counts[i] * GUEST_PAGE_SIZE);
+		if (ret)
+			snprintf(err, err_len, "discarding pages: %s", strerror(-ret));
+	}
+	return ret;
+}
+
+/* The Switchover message: the source's digest, and the pre-copied pages both ends kept. */
+static int precopy_end(struct dest_session *s, const Wire__Switchover *sw)
+{
+	struct pager_stats st;
+
+	s->source_digest = sw->memory_digest;
+	pager_get_stats(s->pager, &st);
+	if (st.pages_precopy == sw->precopy_pages)
+		return 0;
+	return refuse(s, WIRE__ERROR_CODE__ERROR_PROTOCOL, -EPROTO,
+		      "pre-copy: the source says %" PRIu64 " pages were sent and kept, %" PRIu64
+		      " are here", sw->precopy_pages, st.pages_precopy);
+}
+
+/* Returns 1 at the Switchover, 0 for a page or discard applied, or the step's failure. */
+static int precopy_frame(struct dest_session *s, struct wire_arena *arena, void *pages)
+{
+	ProtobufCMessage *msg;
+	unsigned int type;
+	char err[256];
+	size_t len;
+	int ret;
+
+	/* The guest still runs on the source: this phase lasts as long as it decides. */
+	ret = recv_frame(s, s->o->timeout_ms, "pre-copy pages or the switch-over", &type, &len);
+	if (ret)
+		return ret;
+	ret = wire_decode(arena, type, s->rx_buf, len, &msg);
+	if (ret)
+		return refuse(s, WIRE__ERROR_CODE__ERROR_PROTOCOL, ret,
+			      "expected pre-copy pages or the switch-over: %s (a %s message)",
+			      strerror(-ret), wire_type_name(type));
+	if (type == WIRE_SWITCHOVER) {
+		ret = precopy_end(s, (const Wire__Switchover *)msg);
+		return ret ? ret : 1;
+	}
+	if (type == WIRE_PAGE) {
+		ret = precopy_page(s, (const Wire__PageHeader *)msg, pages, err, sizeof(err));
+	} else if (type == WIRE_DISCARD) {
+		ret = precopy_discard(s, (const Wire__Discard *)msg, err, sizeof(err));
+	} else {
+		snprintf(err, sizeof(err), "unexpected %s message", wire_type_name(type));
+		ret = -EPROTO;
+	}
+	if (ret)
+		return refuse(s, WIRE__ERROR_CODE__ERROR_PROTOCOL, ret, "pre-copy refused: %s", err);
+	return 0;
+}
+
+int dest_recv_precopy(struct dest_session *s)
+{
+	struct wire_arena *arena = malloc(sizeof(*arena));
+	void *pages = malloc(WIRE_MAX_PAGE_RUN);
+	int ret;
+
+	if (!arena || !pages) {
+		ret = dest_fail(s, MIG_EXIT_MIGRATION, -ENOMEM, "out of memory for pre-copy");
+		goto out;
+	}
+	wire_arena_init(arena);
+	do
+		ret = precopy_frame(s, arena, pages);
+	while (!ret);
+out:
+	free(pages);
+	free(arena);
+	return ret < 0 ? ret : 0;
+}
+
+/* One decoded state frame of the expected type; a refusal names what it is and why. */
+static int recv_state_frame(struct dest_session *s, unsigned int want, const char *what,
+			    size_t *len)
+{
+	unsigned int type;
+	int ret;
+
+	ret = recv_frame(s, MIG_HANDSHAKE_TIMEOUT_MS, what, &type, len);
+	if (ret)
+		return ret;
+	if (type != want)
+		return refuse(s, WIRE__ERROR_CODE__ERROR_PROTOCOL, -EPROTO,
+			      "expected %s, got a %s message", what, wire_type_name(type));
+	return 0;
+}
+
+int dest_recv_state(struct dest_session *s)
+{
+	char err[256];
+	unsigned int i;
+	size_t len;
+	int ret;
+
+	ret = recv_state_frame(s, WIRE_VM_STATE, "the VM state", &len);
+	if (ret)
+		return ret;
+	ret = vm_state_decode(s->rx_buf, len, &s->vm_state, err, sizeof(err));
+	if (ret)
+		return refuse(s, WIRE__ERROR_CODE__ERROR_PROTOCOL, ret, "VM state refused: %s", err);
+	s->state_bytes = len;
+	for (i = 0; i < s->guest.nr_vcpus; i++) {
+		s->vcpu_states[i] = vcpu_state_alloc();
+		if (!s->vcpu_states[i])
+			return dest_fail(s, MIG_EXIT_MIGRATION, -ENOMEM, "out of memory for vCPU state");
+		ret = recv_state_frame(s, WIRE_VCPU_STATE, "a vCPU state", &len);
+		if (ret)
+			return ret;
+		ret = vcpu_state_decode(s->rx_buf, len, s->vcpu_states[i], err, sizeof(err));
+		if (!ret && s->vcpu_states[i]->vcpu_id != i) {
+			snprintf(err, sizeof(err), "it is for vCPU %u", s->vcpu_states[i]->vcpu_id);
+			ret = -EPROTO;
+		}
+		if (ret)
+			return refuse(s, WIRE__ERROR_CODE__ERROR_PROTOCOL, ret,
+				      "state of vCPU %u refused: %s", i, err);
+		s->state_bytes += len;
+	}
+	pr_info("incoming %s on %u vCPUs, %zu bytes of state", guest_image(s->guest.program)->name,
+		s->guest.nr_vcpus, s->state_bytes);
+	return 0;
+}

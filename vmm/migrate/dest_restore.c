@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Building the destination's VM and restoring the source's state into it. The order is the
+ * point: the memory is registered with the pager before anything can touch it, and the
+ * listener runs before the first restore ioctl, because KVM writes guest memory inside
+ * KVM_SET_MSRS (kvmclock) and would inside KVM_SET_NESTED_STATE: those faults are served while
+ * the ioctl waits.
+ */
+#include "dest.h"
+#include "clock.h"
+#include "digest.h"
+#include "log.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void on_install(void *opaque, uint32_t region, uint64_t first, uint64_t n,
+		       const void *data)
+{
+	struct received_digest *rd = opaque;
+	uint64_t *slot = rd->hashes + rd->region_first[region] + first, i;
+
+	for (i = 0; i < n; i++)
+		slot[i] = data ? digest_page((const uint8_t *)data + i * GUEST_PAGE_SIZE,
+					     GUEST_PAGE_SIZE)
+			       : rd->zero_hash;
+}
+
+static void restore_begin(void *opaque, uint32_t vcpu_id, const char *ioctl)
+{
+	struct restore_log *log = opaque;
+
+	watchdog_enter(log->wd, ioctl, vcpu_id == RESTORE_VM ? -1 : (int)vcpu_id);
+}
+
+static void restore_end(void *opaque, uint32_t vcpu_id, const char *ioctl, int err,
+			uint64_t elapsed_ns)
+{
+	struct restore_log *log = opaque;
+
+	watchdog_leave(log->wd);
+	if (log->n < DEST_MAX_RESTORE_STEPS)
+		log->steps[log->n++] = (typeof(log->steps[0])){ ioctl, vcpu_id, elapsed_ns };
+	pr_debug("restore: %s (vCPU %d) %s in %.1f us", ioctl,
+		 vcpu_id == RESTORE_VM ? -1 : (int)vcpu_id, err ? "failed" : "done",
+		 (double)elapsed_ns / 1e3);
+}
+
+/* A hash slot for every page, filled as the pager installs it. */
+static int received_digest_init(struct received_digest *rd, const struct pager_layout *layout)
+{
+	uint8_t zero[GUEST_PAGE_SIZE] = { 0 };
+	uint64_t first = 0;
+	unsigned int i;
+
+	for (i = 0; i < GUEST_NR_REGIONS; i++) {
+		rd->region_first[i] = first;
+		first += layout->regions[i].size / GUEST_PAGE_SIZE;
+	}
+	rd->n_pages = first;
+	rd->zero_hash = digest_page(zero, sizeof(zero));
+	rd->hashes = calloc(first, sizeof(uint64_t));
+	return rd->hashes ? 0 : -ENOMEM;
+}
+
+/* Guest memory registered with userfaultfd: from now on nothing maps it but the pager. */
+static int register_memory(struct dest_session *s)
+{
+	struct pager_options popts;
+	unsigned int i;
+	int ret;
+
+	ret = received_digest_init(&s->rd, &s->layout);
+	if (ret)
+		return ret;
+	pager_options_init(&popts);
+	popts.listener_cpu = s->o->listener_cpu;
+	popts.on_install = on_install;
+	popts.on_install_opaque = &s->rd;
+	popts.hold_push = true; /* restore faults first: they are the downtime */
+	ret = pager_create(&popts, &s->pager);
+	for (i = 0; !ret && i < GUEST_NR_REGIONS; i++)
+		ret = pager_add_region(s->pager, i, s->m->mem[i], s->layout.regions[i].size);
+	return ret;
+}
+
+int dest_build(struct dest_session *s)
+{
+	int ret = machine_create(&s->guest, s->irqchip, &s->m);
+
+	if (ret)
+		return dest_fail(s, MIG_EXIT_MIGRATION, ret, "cannot build the VM for the config: %s",
+				 strerror(-ret));
+	ret = register_memory(s);
+	if (ret)
+		return dest_fail(s, MIG_EXIT_MIGRATION, ret,
+				 "cannot register guest memory with the pager: %s", strerror(-ret));
+	return 0;
+}
+
+/* The listener: every restore ioctl from now on can fault a page through it. */
+static int start_listener(struct dest_session *s)
+{
+	struct watchdog_config wcfg = {
+		.bound_ms = s->o->watchdog_ms,
+		.layout = &s->layout,
+		.vm = s->m->vm,
+	};
+	int ret;
+
+	ret = watchdog_start(&wcfg, &s->wd);
+	if (ret)
+		return dest_fail(s, MIG_EXIT_MIGRATION, ret, "starting the watchdog: %s",
+				 strerror(-ret));
+	s->restore.wd = s->wd;
+	watchdog_set_pager(s->wd, s->pager);
+	ret = pager_start(s->pager, s->fds[0], s->fds[1]);
+	if (ret)
+		return dest_fail(s, MIG_EXIT_MIGRATION, ret, "starting the pager: %s",
+				 strerror(-ret));
+	/* The pager owns the sockets now. */
+	s->fds[0] = s->fds[1] = -1;
+	pr_info("listener running: guest memory faults are served from now on");
+	return 0;
+}
+
+/* The documented order (vmm/state/vcpu_state.h); the listener is already running. */
+static int restore_state(struct dest_session *s)
+{
+	struct restore_hooks hooks = {
+		.begin = restore_begin,
+		.end = restore_end,
+		.opaque = &s->restore,
+	};
+	unsigned int i;
+	int ret;
+
+	ret = machine_add_slots(s->m);
+	if (!ret)
+		ret = machine_add_vcpus(s->m);
+	if (ret)
+		return ret;
+	s->restore_tid = gettid();
+	ret = vm_state_restore_devices(s->m->vm, &s->vm_state, &hooks);
+	for (i = 0; !ret && i < s->guest.nr_vcpus; i++)
+		ret = vcpu_state_restore(s->m->vcpus[i], s->vcpu_states[i], &hooks);
+	if (!ret)
+		ret = vm_state_restore_tsc(s->m->vm, s->vcpu_states, &hooks);
+	if (!ret)
+		ret = vm_state_restore_clock(s->m->vm, &s->vm_state, &hooks);
+	return ret;
+}
+
+int dest_restore(struct dest_session *s)
+{
+	uint64_t switchover_ns = s->entered_ns[DEST_STATE];
+	int ret;
+
+	ret = start_listener(s);
+	if (ret)
+		return ret;
+	/* From here a thread can block for good on a page the source never sends. */
+	s->threads_may_hang = true;
+	ret = restore_state(s);
+	if (ret)
+		return dest_fail(s, MIG_EXIT_MIGRATION, ret, "restoring vCPU state: %s",
+				 strerror(-ret));
+	ret = vm_vcpus_start(s->m->vm);
+	if (ret)
+		return dest_fail(s, MIG_EXIT_SETUP, ret, "starting vCPUs: %s", strerror(-ret));
+	pager_release_push(s->pager);
+	pr_info("guest running on the destination %.1f ms after the switch-over message",
+		(double)(clock_now_ns() - switchover_ns) / 1e6);
+	return 0;
+}
