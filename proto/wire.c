@@ -17,10 +17,10 @@ static const struct {
 	[WIRE_PUSH_DONE] = { "push-done", 16, &wire__push_done__descriptor },
 	[WIRE_COMPLETE] = { "complete", 16, &wire__complete__descriptor },
 	[WIRE_ERROR] = { "error", 16 + WIRE_MAX_ERROR_TEXT, &wire__error__descriptor },
-	/* Caps of the VMM's encodings (vmm/migrate/vm_config.h, vmm/state/state_codec.h). */
-	[WIRE_VM_CONFIG] = { "vm-config", 128, NULL },
-	[WIRE_VM_STATE] = { "vm-state", 8 * 1024, NULL },
-	[WIRE_VCPU_STATE] = { "vcpu-state", 64 * 1024 + 64 * 1024 + 64 * 1024, NULL },
+	/* The owner's decoders hold their own, tighter caps. */
+	[WIRE_VM_CONFIG] = { "vm-config", WIRE_MAX_OPAQUE_BODY, NULL },
+	[WIRE_VM_STATE] = { "vm-state", WIRE_MAX_OPAQUE_BODY, NULL },
+	[WIRE_VCPU_STATE] = { "vcpu-state", WIRE_MAX_OPAQUE_BODY, NULL },
 	/* 1024 ranges of at most 11 + 6 bytes, and framing. */
 	[WIRE_DISCARD] = { "discard", 20 * 1024, &wire__discard__descriptor },
 	[WIRE_SWITCHOVER] = { "switchover", 32, &wire__switchover__descriptor },

@@ -26,6 +26,11 @@
 #define WIRE_MAX_PAGE_RUN (256u * 1024u)
 #define WIRE_MAX_ERROR_TEXT 512u
 #define WIRE_MAX_DISCARD_RANGES 1024u
+/*
+ * Frames whose body the owner of the connection decodes (VM config and state): the wire layer
+ * caps them all at this, and each decoder checks its own tighter cap, declared beside it.
+ */
+#define WIRE_MAX_OPAQUE_BODY (256u * 1024u)
 
 /* PageHeader.flags */
 #define WIRE_PAGE_FLAG_ZERO 0x1u   /* every byte of the range is zero; no payload follows */

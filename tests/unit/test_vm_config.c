@@ -26,10 +26,18 @@ static const struct mig_vm_config pattern_2vcpu = {
 	.irqchip = true,
 };
 
-static void test_cap_is_the_wire_cap(void **state)
+/* The wire passes the frame through; the decoder refuses a body over its own cap unread. */
+static void test_cap_is_the_decoders(void **state)
 {
-	assert_int_equal(MIG_VM_CONFIG_MAX_ENCODED, wire_max_body(WIRE_VM_CONFIG));
+	uint8_t body[MIG_VM_CONFIG_MAX_ENCODED + 1] = { 0 };
+	struct mig_vm_config cfg;
+	char err[256] = "";
+
 	assert_true(wire_type_is_opaque(WIRE_VM_CONFIG));
+	assert_true(MIG_VM_CONFIG_MAX_ENCODED <= wire_max_body(WIRE_VM_CONFIG));
+	assert_int_equal(mig_vm_config_decode(body, sizeof(body), &cfg, err, sizeof(err)),
+			 -EPROTO);
+	assert_non_null(strstr(err, "more than 128"));
 }
 
 /* The former wire.VmConfig's field numbers: what an older peer sends and expects. */
@@ -189,7 +197,7 @@ static void test_config_send_failure_is_reported(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cap_is_the_wire_cap),
+		cmocka_unit_test(test_cap_is_the_decoders),
 		cmocka_unit_test(test_bytes_unchanged),
 		cmocka_unit_test(test_decode_refuses),
 		cmocka_unit_test(test_handshake_sends_config),

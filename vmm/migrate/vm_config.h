@@ -2,7 +2,8 @@
 /*
  * The VmConfig message (migration.proto): sent by the source right after the memory layout,
  * it tells the destination which VM to build before any page or state arrives. The wire
- * layer carries it as an opaque WIRE_VM_CONFIG frame, capped at MIG_VM_CONFIG_MAX_ENCODED.
+ * layer carries it as an opaque WIRE_VM_CONFIG frame; the decoder caps it at
+ * MIG_VM_CONFIG_MAX_ENCODED.
  */
 #ifndef VMM_MIGRATE_VM_CONFIG_H
 #define VMM_MIGRATE_VM_CONFIG_H
@@ -13,7 +14,7 @@
 #include "guest.h"
 #include "migration.pb-c.h"
 
-#define MIG_VM_CONFIG_MAX_ENCODED 128 /* the cap proto/wire.c gives WIRE_VM_CONFIG */
+#define MIG_VM_CONFIG_MAX_ENCODED 128
 
 struct mig_vm_config {
 	struct guest_config guest;
