@@ -29,6 +29,7 @@ void log_init_from_env(void)
 		log_max_level = LOG_ERR;
 }
 
+__attribute__((format(printf, 2, 0)))
 static void log_vmsg(enum log_level level, const char *fmt, va_list ap)
 {
 	static const char *const names[] = { "error", "warning", "info", "debug" };
