@@ -1,15 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The destination pager's state, shared by the layers below the public API (pager.c), each
- * using its own part:
+ * The destination pager's state, shared by the layers below the public API, each using its
+ * own part. Top down; a file calls only files in rows below its own:
  *
- *   pager.c, pager_precopy.c, pager_stats.c   public API (owner threads)
- *   listener.c                                the thread; turns errors into the pager's failure
- *   fault.c  install.c  tx_queue.c            fault path: uffd event -> request; page -> install
- *   waiters.c  counters.c  run_state.c        bookkeeping read by other threads, under `lock`
- *   region.c  page_state.c  uffd.c  logger.c  data and the kernel
- *
- * A layer calls only layers below it.
+ *   pager.c  pager_precopy.c  pager_stats.c      public API (the owner's threads)
+ *   listener.c                                   the thread; alone turns errors into failure
+ *   fault.c  install.c  tx_queue.c  rx_buffer.c  fault path: event -> request, page -> wake
+ *   counters.c  waiters.c  run_state.c           read by other threads, under `lock`
+ *   region.c  page_state.c  histogram.c  uffd.c  logger.c  options.c  cpu.c
  */
 #ifndef PAGER_INTERNAL_H
 #define PAGER_INTERNAL_H
