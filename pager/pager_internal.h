@@ -3,11 +3,12 @@
  * The destination pager's state, shared by the layers below the public API, each using its
  * own part. Top down; a file calls only files in rows below its own:
  *
- *   pager.c  pager_precopy.c  pager_stats.c      public API (the owner's threads)
- *   listener.c                                   the thread; alone turns errors into failure
- *   fault.c  install.c  tx_queue.c  rx_buffer.c  fault path: event -> request, page -> wake
- *   counters.c  waiters.c  run_state.c           read by other threads, under `lock`
- *   region.c  page_state.c  histogram.c  uffd.c  logger.c  options.c  cpu.c
+ *   pager.c  pager_precopy.c  pager_stats.c     public API (the owner's threads)
+ *   listener.c                                  the thread; alone turns errors into failure
+ *   fault.c  install.c                          fault path: event -> request; page -> wake
+ *   tx_queue.c  rx_buffer.c  waiters.c  run_state.c   (waiters, run state: under `lock`)
+ *   counters.c  region.c                        (counters: under `lock`)
+ *   page_state.c  histogram.c  uffd.c  logger.c  options.c  cpu.c
  */
 #ifndef PAGER_INTERNAL_H
 #define PAGER_INTERNAL_H
