@@ -3,27 +3,20 @@
  * The listener thread: one io_uring drives the userfaultfd, both sockets and the stop eventfd.
  * Each turn serves, in priority order: new faults (requests go out first), demand answers,
  * then a bounded slice of the push stream, so a demanded page never waits behind the push.
- * Lower layers return errors; only here does one become the pager's failure (listener_fail).
+ * Lower layers return errors; the listener alone makes one the pager's failure (listener_fail.c).
  */
 #include "listener.h"
-#include "fault.h"
-#include "install.h"
+#include "listener_internal.h"
+#include "clock.h"
 #include "net.h"
-#include "rx_buffer.h"
-#include "tx_queue.h"
 #include "uffd.h"
-#include "wire.h"
 
 #include <errno.h>
-#include <liburing.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-enum channel_index { CH_DEMAND, CH_PUSH, CH_COUNT };
 
 enum cqe_tag {
 	TAG_UFFD = 1,
@@ -37,21 +30,6 @@ enum cqe_tag {
 #define PUSH_PAGES_PER_TURN 128u
 #define TX_QUEUE_BYTES (64u * 1024u)
 #define RX_BUFFER_BYTES (4u * 1024u * 1024u)
-
-struct listener {
-	struct pager *p;
-	struct io_uring ring;
-	bool ring_ready;
-	struct rx_buffer rx[CH_COUNT];
-	bool rx_armed[CH_COUNT], rx_eof[CH_COUNT];
-	struct wire_arena arena;
-	struct pager_layout layout; /* what page headers are checked against */
-	struct tx_queue tx;
-	struct fault_reader faults;
-	bool stop, failed, push_done, all_present, complete_sent, complete_acked;
-};
-
-static const char *const channel_names[CH_COUNT] = { "demand", "push" };
 
 static int channel_fd(const struct listener *l, enum channel_index ch)
 {
@@ -87,7 +65,7 @@ int listener_create(struct pager *p)
 			goto err;
 		ret = net_tune(channel_fd(l, i), p->opts.dead_peer_ms);
 		if (ret)
-			logger_warn(&p->log, "pager: tuning the %s socket: %s", channel_names[i],
+			logger_warn(&p->log, "pager: tuning the %s socket: %s", channel_name(i),
 				    strerror(-ret));
 	}
 	return 0;
@@ -108,48 +86,6 @@ void listener_destroy(struct pager *p)
 		rx_buffer_free(&l->rx[i]);
 	tx_queue_free(&l->tx);
 	free(l);
-}
-
-/* The pager fails here and only here: the cause, and what it leaves undone. */
-static void listener_fail(struct listener *l, int error, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void listener_fail(struct listener *l, int error, const char *fmt, ...)
-{
-	struct pager *p = l->p;
-	char cause[512], text[640];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cause, sizeof(cause), fmt, ap);
-	va_end(ap);
-	snprintf(text, sizeof(text), "%s; %llu of %llu pages missing, their faults stay blocked",
-		 cause, (unsigned long long)region_table_missing(&p->regions),
-		 (unsigned long long)p->regions.pages_total);
-	if (run_state_fail(p, error, text))
-		logger_err(&p->log, "pager: %s", text);
-	l->failed = true;
-}
-
-static void listener_protocol_error(struct listener *l, int err, Wire__ErrorCode code,
-				    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static void listener_protocol_error(struct listener *l, int err, Wire__ErrorCode code,
-				    const char *fmt, ...)
-{
-	Wire__Error msg = WIRE__ERROR__INIT;
-	char text[384];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	/* Tell the source why we stop, best effort, behind whatever frame is in flight. */
-	msg.code = code;
-	msg.text = text;
-	if (tx_queue_frame(&l->tx, WIRE_ERROR, &msg.base))
-		logger_warn(&l->p->log, "pager: no room to tell the source about the error");
-	listener_fail(l, err, "protocol error from the source: %s", text);
 }
 
 static struct io_uring_sqe *get_sqe(struct listener *l)
@@ -233,118 +169,7 @@ static void on_rx(struct listener *l, enum channel_index ch, int res)
 		return; /* judged by check_eof() once the frames before it are taken */
 	if (l->complete_sent || (ch == CH_PUSH && l->push_done))
 		return;
-	listener_fail(l, res, "%s connection to the source: %s", channel_names[ch], strerror(-res));
-}
-
-/* A close is the normal end after completion, or of the push after PushDone. */
-static void check_eof(struct listener *l, enum channel_index ch, bool frames_left)
-{
-	if (!l->rx_eof[ch] || frames_left || l->failed || l->complete_sent ||
-	    (ch == CH_PUSH && l->push_done))
-		return;
-	listener_fail(l, -ECONNRESET, "the source closed the %s connection", channel_names[ch]);
-}
-
-/* A page frame: checked against the channel and the layout, then installed. False: failed. */
-static bool on_page_frame(struct listener *l, enum channel_index ch, const struct rx_frame *frame)
-{
-	const Wire__PageHeader *hdr = (const Wire__PageHeader *)frame->msg;
-	char err[256];
-	int ret;
-
-	if (ch == CH_PUSH && (hdr->flags & WIRE_PAGE_FLAG_DEMAND)) {
-		listener_protocol_error(l, -EPROTO, WIRE__ERROR_CODE__ERROR_PROTOCOL,
-					"demand answer on the push channel");
-		return false;
-	}
-	if (!(hdr->flags & WIRE_PAGE_FLAG_ZERO) && frame->payload_len != hdr->length) {
-		listener_protocol_error(l, -EPROTO, WIRE__ERROR_CODE__ERROR_PROTOCOL,
-					"page payload %u bytes, header says %u",
-					frame->payload_len, hdr->length);
-		return false;
-	}
-	ret = wire_check_page_header(hdr, &l->layout, l->p->regions.page_size, err, sizeof(err));
-	if (ret) {
-		listener_protocol_error(l, ret, WIRE__ERROR_CODE__ERROR_RANGE, "bad page header: %s",
-					err);
-		return false;
-	}
-	ret = install_frame(l->p, hdr, frame->payload, err, sizeof(err));
-	if (ret) {
-		listener_fail(l, ret, "%s", err);
-		return false;
-	}
-	return true;
-}
-
-/* Any frame but a page: false when it ends the session (an error, or a protocol violation). */
-static bool on_control_frame(struct listener *l, enum channel_index ch, const struct rx_frame *frame)
-{
-	const Wire__Error *e;
-
-	switch (frame->type) {
-	case WIRE_PUSH_DONE:
-		if (ch != CH_PUSH) {
-			listener_protocol_error(l, -EPROTO, WIRE__ERROR_CODE__ERROR_PROTOCOL,
-						"push-done on the demand channel");
-			return false;
-		}
-		l->push_done = true;
-		return true;
-	case WIRE_COMPLETE:
-		if (ch != CH_DEMAND || !l->complete_sent) {
-			listener_protocol_error(l, -EPROTO, WIRE__ERROR_CODE__ERROR_PROTOCOL,
-						"unexpected complete message");
-			return false;
-		}
-		l->complete_acked = true;
-		return true;
-	case WIRE_ERROR:
-		e = (const Wire__Error *)frame->msg;
-		listener_fail(l, -EREMOTEIO, "the source reported error %d: %s", e->code,
-			      e->text ? e->text : "");
-		return false;
-	default:
-		listener_protocol_error(l, -EPROTO, WIRE__ERROR_CODE__ERROR_PROTOCOL,
-					"unexpected %s message on the %s channel",
-					wire_type_name(frame->type), channel_names[ch]);
-		return false;
-	}
-}
-
-/*
- * Takes whole frames off one channel; at most `budget` pages installed (0: no limit).
- * Returns true when the budget stopped it with frames possibly left (more work, no waiting).
- */
-static bool process_rx(struct listener *l, enum channel_index ch, uint64_t budget)
-{
-	uint64_t pages = 0;
-	struct rx_frame frame;
-	char err[256];
-	int ret;
-
-	while (!l->failed) {
-		if (budget && pages >= budget)
-			return true;
-		ret = rx_buffer_next(&l->rx[ch], &l->arena, &frame, err, sizeof(err));
-		if (ret == 0)
-			return false;
-		if (ret < 0) {
-			listener_protocol_error(l, ret, WIRE__ERROR_CODE__ERROR_PROTOCOL,
-						"%s channel: %s", channel_names[ch], err);
-			return false;
-		}
-		if (frame.type == WIRE_PAGE) {
-			if (!on_page_frame(l, ch, &frame))
-				return false;
-			pages += ((const Wire__PageHeader *)frame.msg)->length /
-				 l->p->regions.page_size;
-		} else if (!on_control_frame(l, ch, &frame)) {
-			return false;
-		}
-		rx_buffer_consume(&l->rx[ch], &frame);
-	}
-	return false;
+	listener_fail(l, res, "%s connection to the source: %s", channel_name(ch), strerror(-res));
 }
 
 static void check_complete(struct listener *l)
@@ -441,11 +266,37 @@ static bool serve_channels(struct listener *l)
 	bool backlog;
 
 	flush_tx(l);
-	check_eof(l, CH_DEMAND, process_rx(l, CH_DEMAND, 0));
-	backlog = process_rx(l, CH_PUSH, PUSH_PAGES_PER_TURN);
-	check_eof(l, CH_PUSH, backlog);
+	listener_check_eof(l, CH_DEMAND, listener_process_rx(l, CH_DEMAND, 0));
+	backlog = listener_process_rx(l, CH_PUSH, PUSH_PAGES_PER_TURN);
+	listener_check_eof(l, CH_PUSH, backlog);
 	check_complete(l);
 	return backlog;
+}
+
+/*
+ * Stopped right after completion, the Complete frame may still sit in the send queue: the
+ * owner's pager_wait() returns as soon as the last page is in. Send it, within a bound, so
+ * that the source ends cleanly rather than seeing the connection close first.
+ */
+static void drain_complete(struct listener *l)
+{
+	struct __kernel_timespec wait = { .tv_nsec = 100 * 1000000L };
+	uint64_t deadline = clock_now_ns() + 1000000000ull;
+	struct io_uring_cqe *cqe;
+	unsigned int head, seen;
+	bool uffd_ready;
+
+	while (l->complete_sent && !l->failed && (l->tx.busy || l->tx.fill_len) &&
+	       clock_now_ns() < deadline) {
+		flush_tx(l);
+		io_uring_submit_and_wait_timeout(&l->ring, &cqe, 1, &wait, NULL);
+		seen = 0;
+		io_uring_for_each_cqe(&l->ring, head, cqe) {
+			dispatch_cqe(l, cqe, &uffd_ready);
+			seen++;
+		}
+		io_uring_cq_advance(&l->ring, seen);
+	}
 }
 
 void *listener_main(void *arg)
@@ -497,7 +348,9 @@ void *listener_main(void *arg)
 		if (l->complete_acked || (l->complete_sent && l->rx_eof[CH_DEMAND]))
 			break;
 	}
-	if (l->ring_ready)
+	if (l->ring_ready) {
+		drain_complete(l);
 		io_uring_queue_exit(&l->ring);
+	}
 	return NULL;
 }

@@ -4,7 +4,9 @@
  * own part. Top down; a file calls only files in rows below its own:
  *
  *   pager.c  pager_precopy.c  pager_stats.c     public API (the owner's threads)
- *   listener.c                                  the thread; alone turns errors into failure
+ *   listener.c                                  the thread: io_uring, dispatch, completion
+ *   listener_rx.c                               frames in: checked, installed or acted on
+ *   listener_fail.c                             alone turns an error into the pager's failure
  *   fault.c  install.c                          fault path: event -> request; page -> wake
  *   tx_queue.c  rx_buffer.c  waiters.c  run_state.c   (waiters, run state: under `lock`)
  *   counters.c  region.c                        (counters: under `lock`)

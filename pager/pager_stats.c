@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Public API, stats: a consistent snapshot, and the report (JSON for machines, a summary for people). */
+/* Public API, stats: a consistent snapshot, and the reports (JSON for machines, a summary). */
 #include "pager_internal.h"
 #include "clock.h"
 #include "json.h"
