@@ -125,7 +125,7 @@ struct pager_options {
 /* Defaults into a struct of `size` bytes; pager_options_init() passes the caller's sizeof. */
 PAGER_API void pager_options_defaults(struct pager_options *opts, size_t size);
 #define pager_options_init(opts) pager_options_defaults((opts), sizeof(*(opts)))
-/* opts NULL: the defaults. -EINVAL for an options size this library cannot read. */
+/* opts NULL: the defaults. -EINVAL: opts->size too small; -E2BIG: unknown fields set. */
 PAGER_API int pager_create(const struct pager_options *opts, struct pager **out);
 
 /*
@@ -256,7 +256,9 @@ struct pager_source_options {
 
 PAGER_API void pager_source_options_defaults(struct pager_source_options *opts, size_t size);
 #define pager_source_options_init(opts) pager_source_options_defaults((opts), sizeof(*(opts)))
-PAGER_API int pager_source_create(const struct pager_source_options *opts, struct pager_source **out);
+/* As pager_create(): -EINVAL or -E2BIG for options of a size this library cannot take. */
+PAGER_API int pager_source_create(const struct pager_source_options *opts,
+				  struct pager_source **out);
 /* Serves [addr, addr+size) as region `id`; the caller keeps the memory until serve returns. */
 PAGER_API int pager_source_add_region(struct pager_source *src, uint32_t id, uint64_t gpa,
 				      const void *addr, uint64_t size);
