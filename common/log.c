@@ -56,6 +56,20 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	va_end(ap);
 }
 
+void log_forward(void *opaque, int level, const char *msg)
+{
+	const char *name = opaque;
+
+	if (level < LOG_ERR)
+		level = LOG_ERR;
+	if (level > LOG_DEBUG)
+		level = LOG_DEBUG;
+	if (name)
+		log_msg((enum log_level)level, "%s: %s", name, msg);
+	else
+		log_msg((enum log_level)level, "%s", msg);
+}
+
 void die(const char *fmt, ...)
 {
 	va_list ap;

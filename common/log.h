@@ -20,6 +20,12 @@ void log_msg(enum log_level level, const char *fmt, ...)
 #define pr_info(...) log_msg(LOG_INFO, __VA_ARGS__)
 #define pr_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
 
+/*
+ * A library's log callback (libpager's pager_log_fn): one message at level (LOG_ERR..LOG_DEBUG)
+ * through this program's logger, so -q and -v apply to it. opaque: a name to prefix, or NULL.
+ */
+void log_forward(void *opaque, int level, const char *msg);
+
 /* Only for main() and tests: print and exit(1). */
 void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 

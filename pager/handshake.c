@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Hello on both sockets, then the memory layout: what both ends agree on before any page moves. */
 #include "pager.h"
-#include "log.h"
 #include "layout_wire.h"
 #include "wire.h"
 

@@ -3,15 +3,16 @@
  * The listener thread: one io_uring drives the userfaultfd, both sockets and the stop eventfd.
  * Each turn serves, in priority order: new faults (requests go out first), demand answers,
  * then a bounded slice of the push stream, so a demanded page never waits behind the push.
+ * Lower layers return errors; the listener alone makes one the pager's failure (listener_fail.c).
  */
 #include "listener.h"
-#include "log.h"
+#include "listener_internal.h"
+#include "clock.h"
 #include "net.h"
 #include "uffd.h"
 
 #include <errno.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,8 +31,6 @@ enum cqe_tag {
 #define TX_QUEUE_BYTES (64u * 1024u)
 #define RX_BUFFER_BYTES (4u * 1024u * 1024u)
 
-static const char *const channel_names[CH_COUNT] = { "demand", "push" };
-
 static int channel_fd(const struct listener *l, enum channel_index ch)
 {
 	return ch == CH_DEMAND ? l->p->demand_fd : l->p->push_fd;
@@ -47,36 +46,30 @@ int listener_create(struct pager *p)
 	if (!l)
 		return -ENOMEM;
 	l->p = p;
+	p->listener = l;
 	wire_arena_init(&l->arena);
-	l->layout.n_regions = p->n_regions;
-	for (i = 0; i < p->n_regions; i++)
+	l->layout.n_regions = p->regions.n;
+	for (i = 0; i < p->regions.n; i++)
 		l->layout.regions[i] = (struct wire_region){
 			.id = i,
 			.gpa = 0,
-			.size = p->regions[i].size,
+			.size = p->regions.r[i].size,
 			.backing = WIRE_BACKING_ANON,
 		};
-	l->tx.cap = TX_QUEUE_BYTES;
-	l->tx.fill = malloc(l->tx.cap);
-	l->tx.flight = malloc(l->tx.cap);
-	if (!l->tx.fill || !l->tx.flight) {
-		ret = -ENOMEM;
+	ret = tx_queue_init(&l->tx, TX_QUEUE_BYTES);
+	if (ret)
 		goto err;
-	}
 	for (i = 0; i < CH_COUNT; i++) {
 		ret = rx_buffer_init(&l->rx[i], RX_BUFFER_BYTES);
 		if (ret)
 			goto err;
 		ret = net_tune(channel_fd(l, i), p->opts.dead_peer_ms);
 		if (ret)
-			pr_warn("pager: tuning the %s socket: %s", channel_names[i], strerror(-ret));
+			logger_warn(&p->log, "pager: tuning the %s socket: %s", channel_name(i),
+				    strerror(-ret));
 	}
-	pthread_mutex_lock(&p->lock);
-	p->listener = l;
-	pthread_mutex_unlock(&p->lock);
 	return 0;
 err:
-	p->listener = l;
 	listener_destroy(p);
 	return ret;
 }
@@ -88,46 +81,11 @@ void listener_destroy(struct pager *p)
 
 	if (!l)
 		return;
-	pthread_mutex_lock(&p->lock);
 	p->listener = NULL;
-	pthread_mutex_unlock(&p->lock);
 	for (i = 0; i < CH_COUNT; i++)
 		rx_buffer_free(&l->rx[i]);
-	free(l->tx.fill);
-	free(l->tx.flight);
-	free(l->waiters);
+	tx_queue_free(&l->tx);
 	free(l);
-}
-
-int listener_queue_frame(struct listener *l, enum wire_type type, const ProtobufCMessage *msg)
-{
-	struct tx_queue *tx = &l->tx;
-	ssize_t n = wire_encode(type, msg, tx->fill + tx->fill_len, tx->cap - tx->fill_len);
-
-	if (n < 0)
-		return (int)n;
-	tx->fill_len += (size_t)n;
-	return 0;
-}
-
-void listener_protocol_error(struct listener *l, int err, Wire__ErrorCode code, const char *fmt, ...)
-{
-	char text[384];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-
-	Wire__Error msg = WIRE__ERROR__INIT;
-
-	/* Tell the source why we stop, best effort, behind whatever frame is in flight. */
-	msg.code = code;
-	msg.text = text;
-	if (listener_queue_frame(l, WIRE_ERROR, &msg.base))
-		pr_warn("pager: no room to tell the source about the error");
-	pager_fail(l->p, err, "protocol error from the source: %s", text);
-	l->failed = true;
 }
 
 static struct io_uring_sqe *get_sqe(struct listener *l)
@@ -141,14 +99,12 @@ static struct io_uring_sqe *get_sqe(struct listener *l)
 	return sqe;
 }
 
-static void arm_poll(struct listener *l, int fd, enum cqe_tag tag, bool multishot)
+/* Multishot: one arm serves every readiness until the kernel drops it (no F_MORE). */
+static void arm_poll(struct listener *l, int fd, enum cqe_tag tag)
 {
 	struct io_uring_sqe *sqe = get_sqe(l);
 
-	if (multishot)
-		io_uring_prep_poll_multishot(sqe, fd, POLLIN);
-	else
-		io_uring_prep_poll_add(sqe, fd, POLLIN);
+	io_uring_prep_poll_multishot(sqe, fd, POLLIN);
 	io_uring_sqe_set_data64(sqe, tag);
 }
 
@@ -170,45 +126,35 @@ static void arm_rx(struct listener *l, enum channel_index ch)
 	l->rx_armed[ch] = true;
 }
 
+static void send_tx(struct listener *l, const uint8_t *buf, size_t len)
+{
+	struct io_uring_sqe *sqe = get_sqe(l);
+
+	io_uring_prep_send(sqe, l->p->demand_fd, buf, len, MSG_NOSIGNAL);
+	io_uring_sqe_set_data64(sqe, TAG_TX);
+}
+
 static void flush_tx(struct listener *l)
 {
-	struct tx_queue *tx = &l->tx;
-	struct io_uring_sqe *sqe;
-	uint8_t *swap;
+	const uint8_t *buf;
+	size_t len;
 
-	if (tx->busy || !tx->fill_len)
-		return;
-	swap = tx->flight;
-	tx->flight = tx->fill;
-	tx->fill = swap;
-	tx->flight_len = tx->fill_len;
-	tx->flight_done = 0;
-	tx->fill_len = 0;
-	sqe = get_sqe(l);
-	io_uring_prep_send(sqe, l->p->demand_fd, tx->flight, tx->flight_len, MSG_NOSIGNAL);
-	io_uring_sqe_set_data64(sqe, TAG_TX);
-	tx->busy = true;
+	if (tx_queue_start(&l->tx, &buf, &len))
+		send_tx(l, buf, len);
 }
 
 static void on_tx(struct listener *l, int res)
 {
-	struct tx_queue *tx = &l->tx;
-	struct io_uring_sqe *sqe;
+	const uint8_t *buf;
+	size_t len;
 
 	if (res < 0) {
-		pager_fail(l->p, res, "sending requests on the demand connection: %s", strerror(-res));
-		l->failed = true;
+		listener_fail(l, res, "sending requests on the demand connection: %s",
+			      strerror(-res));
 		return;
 	}
-	tx->flight_done += (size_t)res;
-	if (tx->flight_done < tx->flight_len) {
-		sqe = get_sqe(l);
-		io_uring_prep_send(sqe, l->p->demand_fd, tx->flight + tx->flight_done,
-				   tx->flight_len - tx->flight_done, MSG_NOSIGNAL);
-		io_uring_sqe_set_data64(sqe, TAG_TX);
-		return;
-	}
-	tx->busy = false;
+	if (tx_queue_sent(&l->tx, (size_t)res, &buf, &len))
+		send_tx(l, buf, len);
 }
 
 static void on_rx(struct listener *l, enum channel_index ch, int res)
@@ -223,99 +169,7 @@ static void on_rx(struct listener *l, enum channel_index ch, int res)
 		return; /* judged by check_eof() once the frames before it are taken */
 	if (l->complete_sent || (ch == CH_PUSH && l->push_done))
 		return;
-	pager_fail(l->p, res, "%s connection to the source: %s", channel_names[ch], strerror(-res));
-	l->failed = true;
-}
-
-/* A close is the normal end after completion, or of the push after PushDone. */
-static void check_eof(struct listener *l, enum channel_index ch, bool frames_left)
-{
-	if (!l->rx_eof[ch] || frames_left || l->failed || l->complete_sent ||
-	    (ch == CH_PUSH && l->push_done))
-		return;
-	pager_fail(l->p, -ECONNRESET, "the source closed the %s connection", channel_names[ch]);
-	l->failed = true;
-}
-
-static void handle_error_msg(struct listener *l, const Wire__Error *e)
-{
-	pager_fail(l->p, -EREMOTEIO, "the source reported error %d: %s", e->code,
-		   e->text ? e->text : "");
-	l->failed = true;
-}
-
-/*
- * Takes whole frames off one channel; at most `budget` pages installed (0: no limit).
- * Returns true when the budget stopped it with frames possibly left (more work, no waiting).
- */
-static bool process_rx(struct listener *l, enum channel_index ch, uint64_t budget)
-{
-	uint64_t pages = 0;
-	struct rx_frame frame;
-	char err[256];
-	int ret;
-
-	while (!l->failed) {
-		if (budget && pages >= budget)
-			return true;
-		ret = rx_buffer_next(&l->rx[ch], &l->arena, &frame, err, sizeof(err));
-		if (ret == 0)
-			return false;
-		if (ret < 0) {
-			listener_protocol_error(l, ret, WIRE__ERROR_CODE__ERROR_PROTOCOL,
-						"%s channel: %s", channel_names[ch], err);
-			return false;
-		}
-		switch (frame.type) {
-		case WIRE_PAGE: {
-			const Wire__PageHeader *hdr = (const Wire__PageHeader *)frame.msg;
-
-			if (ch == CH_PUSH && (hdr->flags & WIRE_PAGE_FLAG_DEMAND)) {
-				listener_protocol_error(l, -EPROTO, WIRE__ERROR_CODE__ERROR_PROTOCOL,
-							"demand answer on the push channel");
-				return false;
-			}
-			if (!(hdr->flags & WIRE_PAGE_FLAG_ZERO) && frame.payload_len != hdr->length) {
-				listener_protocol_error(l, -EPROTO, WIRE__ERROR_CODE__ERROR_PROTOCOL,
-							"page payload %u bytes, header says %u",
-							frame.payload_len, hdr->length);
-				return false;
-			}
-			if (install_pages(l, hdr, frame.payload)) {
-				l->failed = true;
-				return false;
-			}
-			pages += hdr->length / l->p->page_size;
-			break;
-		}
-		case WIRE_PUSH_DONE:
-			if (ch != CH_PUSH) {
-				listener_protocol_error(l, -EPROTO, WIRE__ERROR_CODE__ERROR_PROTOCOL,
-							"push-done on the demand channel");
-				return false;
-			}
-			l->push_done = true;
-			break;
-		case WIRE_COMPLETE:
-			if (ch != CH_DEMAND || !l->complete_sent) {
-				listener_protocol_error(l, -EPROTO, WIRE__ERROR_CODE__ERROR_PROTOCOL,
-							"unexpected complete message");
-				return false;
-			}
-			l->complete_acked = true;
-			break;
-		case WIRE_ERROR:
-			handle_error_msg(l, (const Wire__Error *)frame.msg);
-			return false;
-		default:
-			listener_protocol_error(l, -EPROTO, WIRE__ERROR_CODE__ERROR_PROTOCOL,
-						"unexpected %s message on the %s channel",
-						wire_type_name(frame.type), channel_names[ch]);
-			return false;
-		}
-		rx_buffer_consume(&l->rx[ch], &frame);
-	}
-	return false;
+	listener_fail(l, res, "%s connection to the source: %s", channel_name(ch), strerror(-res));
 }
 
 static void check_complete(struct listener *l)
@@ -324,22 +178,25 @@ static void check_complete(struct listener *l)
 	Wire__Complete msg = WIRE__COMPLETE__INIT;
 	uint32_t i;
 
-	if (l->complete_sent || l->failed || pager_pages_missing_now(p))
+	if (l->complete_sent || l->failed || region_table_missing(&p->regions))
 		return;
 	if (!l->all_present) {
 		/* Every page is present: nothing can fault any more, so registration can go. */
-		for (i = 0; i < p->n_regions; i++) {
-			if (uffd_unregister(p->uffd, p->regions[i].base, p->regions[i].size))
-				pr_warn("pager: UFFDIO_UNREGISTER of region %u: %s", i, strerror(errno));
+		for (i = 0; i < p->regions.n; i++) {
+			struct region *r = &p->regions.r[i];
+
+			if (uffd_unregister(p->uffd, r->base, r->size))
+				logger_warn(&p->log, "pager: UFFDIO_UNREGISTER of region %u: %s", i,
+					    strerror(errno));
 			else
-				p->regions[i].registered = false;
+				r->registered = false;
 		}
 		l->all_present = true;
-		pager_set_complete(p);
+		run_state_complete(p);
 	}
 	/* A full send queue only delays the message to a later turn. */
-	msg.pages_received = p->pages_total;
-	if (!listener_queue_frame(l, WIRE_COMPLETE, &msg.base))
+	msg.pages_received = p->regions.pages_total;
+	if (!tx_queue_frame(&l->tx, WIRE_COMPLETE, &msg.base))
 		l->complete_sent = true;
 }
 
@@ -366,16 +223,17 @@ static void dispatch_cqe(struct listener *l, const struct io_uring_cqe *cqe, boo
 	case TAG_UFFD:
 		*uffd_ready = true;
 		if (!(cqe->flags & IORING_CQE_F_MORE))
-			arm_poll(l, l->p->uffd, TAG_UFFD, true);
+			arm_poll(l, l->p->uffd, TAG_UFFD);
 		break;
 	case TAG_CTL: {
 		uint64_t count;
 
 		if (read(l->p->ctl_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
-			pr_warn("pager: reading the control eventfd: %s", strerror(errno));
+			logger_warn(&l->p->log, "pager: reading the control eventfd: %s",
+				    strerror(errno));
 		l->stop = __atomic_load_n(&l->p->stop_requested, __ATOMIC_ACQUIRE);
 		if (!(cqe->flags & IORING_CQE_F_MORE))
-			arm_poll(l, l->p->ctl_fd, TAG_CTL, true);
+			arm_poll(l, l->p->ctl_fd, TAG_CTL);
 		break;
 	}
 	case TAG_RX_DEMAND:
@@ -390,6 +248,57 @@ static void dispatch_cqe(struct listener *l, const struct io_uring_cqe *cqe, boo
 	}
 }
 
+/* Fault path, first step: every pending uffd event. False: the pager failed. */
+static bool read_faults(struct listener *l)
+{
+	char err[256];
+	int ret;
+
+	ret = fault_read_all(l->p, &l->faults, &l->tx, err, sizeof(err));
+	if (ret)
+		listener_fail(l, ret, "%s", err);
+	return !ret;
+}
+
+/* Requests out, then demand answers, then a slice of the push. True: push frames left. */
+static bool serve_channels(struct listener *l)
+{
+	bool backlog;
+
+	flush_tx(l);
+	listener_check_eof(l, CH_DEMAND, listener_process_rx(l, CH_DEMAND, 0));
+	backlog = listener_process_rx(l, CH_PUSH, PUSH_PAGES_PER_TURN);
+	listener_check_eof(l, CH_PUSH, backlog);
+	check_complete(l);
+	return backlog;
+}
+
+/*
+ * Stopped right after completion, the Complete frame may still sit in the send queue: the
+ * owner's pager_wait() returns as soon as the last page is in. Send it, within a bound, so
+ * that the source ends cleanly rather than seeing the connection close first.
+ */
+static void drain_complete(struct listener *l)
+{
+	struct __kernel_timespec wait = { .tv_nsec = 100 * 1000000L };
+	uint64_t deadline = clock_now_ns() + 1000000000ull;
+	struct io_uring_cqe *cqe;
+	unsigned int head, seen;
+	bool uffd_ready;
+
+	while (l->complete_sent && !l->failed && (l->tx.busy || l->tx.fill_len) &&
+	       clock_now_ns() < deadline) {
+		flush_tx(l);
+		io_uring_submit_and_wait_timeout(&l->ring, &cqe, 1, &wait, NULL);
+		seen = 0;
+		io_uring_for_each_cqe(&l->ring, head, cqe) {
+			dispatch_cqe(l, cqe, &uffd_ready);
+			seen++;
+		}
+		io_uring_cq_advance(&l->ring, seen);
+	}
+}
+
 void *listener_main(void *arg)
 {
 	struct pager *p = arg;
@@ -401,11 +310,10 @@ void *listener_main(void *arg)
 
 	ret = setup_ring(l);
 	if (ret) {
-		pager_fail(p, ret, "io_uring setup: %s", strerror(-ret));
-		l->failed = true;
+		listener_fail(l, ret, "io_uring setup: %s", strerror(-ret));
 	} else {
-		arm_poll(l, p->uffd, TAG_UFFD, true);
-		arm_poll(l, p->ctl_fd, TAG_CTL, true);
+		arm_poll(l, p->uffd, TAG_UFFD);
+		arm_poll(l, p->ctl_fd, TAG_CTL);
 	}
 	/* Everything may be present already (pre-copy): nothing else would say so. */
 	check_complete(l);
@@ -421,7 +329,7 @@ void *listener_main(void *arg)
 		/* Push frames left by the budget are work without waiting: only peek. */
 		ret = backlog ? io_uring_submit(&l->ring) : io_uring_submit_and_wait(&l->ring, 1);
 		if (ret < 0 && ret != -EINTR && ret != -EBUSY) {
-			pager_fail(p, ret, "io_uring_enter: %s", strerror(-ret));
+			listener_fail(l, ret, "io_uring_enter: %s", strerror(-ret));
 			break;
 		}
 		seen = 0;
@@ -434,19 +342,15 @@ void *listener_main(void *arg)
 			backlog = false;
 			continue; /* faults stay blocked; wait for the owner to stop us */
 		}
-		if ((uffd_ready || backlog) && fault_read_all(l)) {
-			l->failed = true;
+		if ((uffd_ready || backlog) && !read_faults(l))
 			continue;
-		}
-		flush_tx(l);
-		check_eof(l, CH_DEMAND, process_rx(l, CH_DEMAND, 0));
-		backlog = process_rx(l, CH_PUSH, PUSH_PAGES_PER_TURN);
-		check_eof(l, CH_PUSH, backlog);
-		check_complete(l);
+		backlog = serve_channels(l);
 		if (l->complete_acked || (l->complete_sent && l->rx_eof[CH_DEMAND]))
 			break;
 	}
-	if (l->ring_ready)
+	if (l->ring_ready) {
+		drain_complete(l);
 		io_uring_queue_exit(&l->ring);
+	}
 	return NULL;
 }

@@ -1,5 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* The destination pager's shared state: owner-facing calls (pager.c) and the listener thread. */
+/*
+ * The destination pager's state, shared by the layers below the public API, each using its
+ * own part. Top down; a file calls only files in rows below its own:
+ *
+ *   pager.c  pager_precopy.c  pager_stats.c     public API (the owner's threads)
+ *   listener.c                                  the thread: io_uring, dispatch, completion
+ *   listener_rx.c                               frames in: checked, installed or acted on
+ *   listener_fail.c                             alone turns an error into the pager's failure
+ *   fault.c  install.c                          fault path: event -> request; page -> wake
+ *   tx_queue.c  rx_buffer.c  waiters.c  run_state.c   (waiters, run state: under `lock`)
+ *   counters.c  region.c                        (counters: under `lock`)
+ *   page_state.c  histogram.c  uffd.c  logger.c  options.c  cpu.c
+ */
 #ifndef PAGER_INTERNAL_H
 #define PAGER_INTERNAL_H
 
@@ -7,90 +19,59 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "histogram.h"
-#include "page_state.h"
+#include "counters.h"
+#include "logger.h"
 #include "pager.h"
+#include "region.h"
+#include "waiters.h"
 
-struct pager_region_state {
-	uint32_t id;
-	uint8_t *base;
-	uint64_t size;
-	bool registered;
-	struct page_state pages;
-};
-
-/* Moved forward only (IDLE -> RUNNING -> COMPLETE | FAILED), under pager.lock. */
-enum pager_run_state {
-	PAGER_IDLE,
-	PAGER_RUNNING,
-	PAGER_COMPLETE,
-	PAGER_FAILED,
-};
-
-/* Counters the listener keeps and pager_get_stats() snapshots, under pager.lock. */
-struct pager_counters {
-	uint64_t pages_demand, pages_push, pages_zero, pages_duplicate;
-	uint64_t pages_precopy, pages_discarded;
-	uint64_t bytes_received;
-	uint64_t faults, faults_coalesced, faults_present;
-	uint64_t requests_sent, install_retries;
-	uint64_t threads_other_faults;
-	uint32_t n_threads;
-	struct pager_thread_stats threads[PAGER_MAX_THREAD_STATS];
-	struct histogram latency;
+/* The life cycle, moved forward only by run_state.c. */
+struct run_state {
+	enum pager_state state;
+	int error;
+	char error_text[640];
+	uint64_t start_ns, end_ns;
 };
 
 struct listener;
 
 struct pager {
 	struct pager_options opts;
-	uint32_t page_size;
+	struct logger log;
 	int uffd;
 	/* eventfd: the owner wakes the listener after setting stop_requested or push_released. */
 	int ctl_fd;
 	bool stop_requested; /* atomics */
 	bool push_released;
 	int demand_fd, push_fd;
-
-	uint32_t n_regions;
-	struct pager_region_state regions[PAGER_MAX_REGIONS];
-	uint64_t pages_total;
+	struct region_table regions; /* fixed once started */
 
 	pthread_t thread;
 	bool thread_started;
-	struct listener *listener;
+	struct listener *listener; /* the listener thread's own; the owner creates and frees it */
 
+	/* Guards what other threads read while the listener runs: the four below. */
 	pthread_mutex_t lock;
-	pthread_cond_t changed;
-	enum pager_run_state state;
-	int error;
-	char error_text[640];
-	uint64_t start_ns, end_ns;
-	struct pager_counters counters;
+	pthread_cond_t changed; /* run state moved */
+	struct run_state run;
+	struct pager_counters counters;  /* the listener's */
+	struct precopy_counters precopy; /* the owner's, before pager_start() */
+	struct waiters waiters;          /* the listener's */
 };
 
-/* listener.c */
-int listener_create(struct pager *p);
-void *listener_main(void *arg);
-void listener_destroy(struct pager *p);
-
-/* pager.c: state transitions, callable from the listener. */
-void pager_fail(struct pager *p, int error, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-void pager_set_complete(struct pager *p);
-struct pager_region_state *pager_region_of(struct pager *p, uint64_t addr);
-uint64_t pager_pages_missing_now(const struct pager *p);
-
-/*
- * install.c: installs pages [first, first+count) of r, all missing by the page state, from src
- * (or as zero pages), marks them present, tells the observer, wakes the waiters. Returns the
- * pages installed, or -errno after pager_fail().
- */
-int64_t pager_install_run(struct pager *p, struct pager_region_state *r, uint64_t first,
-			  uint64_t count, const uint8_t *src, bool zero, uint64_t *retries);
-
-/* stats.c: accounting, called by the listener with p->lock held. */
-void stats_fault_served_locked(struct pager *p, pid_t tid, uint64_t wait_ns);
-void stats_fault_seen_locked(struct pager *p, pid_t tid);
+/* run_state.c: each takes the lock. */
+void run_state_init(struct pager *p);
+void run_state_destroy(struct pager *p);
+/* IDLE -> RUNNING; false if it was not idle. */
+bool run_state_start(struct pager *p);
+/* RUNNING -> IDLE, when the listener could not be started. */
+void run_state_unstart(struct pager *p);
+/* RUNNING -> FAILED with this error and sentence; false (nothing changed) if not running. */
+bool run_state_fail(struct pager *p, int error, const char *text);
+/* RUNNING -> COMPLETE. */
+void run_state_complete(struct pager *p);
+enum pager_state run_state_get(struct pager *p);
+int run_state_wait(struct pager *p, int timeout_ms);
+const char *run_state_error(struct pager *p);
 
 #endif

@@ -1,5 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* The source page server's state, shared by its serving loop (source.c) and pre-copy. */
+/*
+ * The source page server's state, shared by its layers:
+ *
+ *   source.c, source_precopy.c      public API (the caller's thread)
+ *   source_demand.c, source_push.c  the two serving loops, one a socket
+ *   source_send.c                   page runs onto a socket
+ *   source_threads.c                the outcome (first error wins, stops both), placement
+ *
+ * A layer calls only layers below it.
+ */
 #ifndef PAGER_SOURCE_INTERNAL_H
 #define PAGER_SOURCE_INTERNAL_H
 
@@ -7,7 +16,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "logger.h"
 #include "pager.h"
+#include "wire.h"
 
 struct source_region {
 	uint32_t id;
@@ -20,12 +31,13 @@ struct source_region {
 
 struct pager_source {
 	struct pager_source_options opts;
+	struct logger log;
 	uint32_t page_size;
 	uint32_t n_regions;
 	struct source_region regions[PAGER_MAX_REGIONS];
 	int demand_fd, push_fd;
 
-	/* Latest demanded spot for the push to jump to: valid bit | region << 48 | page. */
+	/* Latest demanded spot for the push to jump to (prepage_hint_make()), 0 when none. */
 	uint64_t prepage_hint;
 	bool stop;
 
@@ -53,11 +65,41 @@ static inline void stat_add(uint64_t *counter, uint64_t n)
 	__atomic_fetch_add(counter, n, __ATOMIC_RELAXED);
 }
 
+static inline bool source_stopped(const struct pager_source *src)
+{
+	return __atomic_load_n(&src->stop, __ATOMIC_ACQUIRE);
+}
+
+/* The pre-paging hint: valid bit | region << 48 | page. */
+#define PREPAGE_HINT_VALID (1ull << 63)
+
+static inline uint64_t prepage_hint_make(uint32_t region, uint64_t page)
+{
+	return PREPAGE_HINT_VALID | (uint64_t)region << 48 | page;
+}
+
+/* source_threads.c: records the first error (later ones are their consequences) and stops. */
+void source_fail(struct pager_source *src, int error, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /*
- * Sends pages [page, page+count) as runs of like pages (all zero, or all data), marking them
- * sent. With skip_sent, pages already sent are left out (the push); a demand answer always goes.
+ * source_send.c: sends pages [page, page+count) as runs of like pages (all zero, or all data),
+ * marking them sent. With skip_sent, pages already sent are left out (the push); a demand
+ * answer always goes.
  */
 int source_send_pages(struct pager_source *src, int fd, struct source_region *r, uint64_t page,
 		      uint64_t count, uint64_t request_id, bool skip_sent, uint64_t *pages_out);
+
+/* source_push.c: the push thread (pthread start routine, arg the source). */
+void *source_push_main(void *arg);
+
+/*
+ * source_demand.c: answers requests on the demand socket until completion (0) or an error
+ * (recorded with source_fail()). Requests are checked against layout.
+ */
+int source_demand_loop(struct pager_source *src, const struct wire_layout *layout);
+
+/* source_threads.c: pins the calling thread, warning when it cannot. */
+void source_pin_self(struct pager_source *src, int cpu, const char *what);
 
 #endif

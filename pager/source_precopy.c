@@ -5,7 +5,6 @@
  * since (their sent mark is cleared, so the push sends them again after the switch-over).
  */
 #include "source_internal.h"
-#include "net.h"
 #include "wire.h"
 
 #include <errno.h>

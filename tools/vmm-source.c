@@ -159,5 +159,8 @@ int main(int argc, char **argv)
 	snprintf(default_connect, sizeof(default_connect), "127.0.0.1:%d", MIG_DEFAULT_PORT);
 	pager_source_options_init(&o.serve);
 	parse_options(argc, argv, &o);
+	o.serve.log_fn = log_forward;
+	o.serve.log_opaque = "libpager";
+	o.serve.log_level = (int)log_max_level;
 	return mig_source_run(&o);
 }

@@ -13,11 +13,15 @@
  * first and a background push of the rest.
  *
  * Every function returns 0 (or a count) or a negative errno. Nothing here knows about KVM.
+ * The library logs only through the callback in its options (default: warnings and errors on
+ * stderr, prefixed "libpager:"). Only the functions declared PAGER_API are exported, under the
+ * symbol version LIBPAGER_1 (libpager.map lists them).
  */
 #ifndef PAGER_H
 #define PAGER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
@@ -25,6 +29,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* The library is built with hidden visibility: this marks what it exports. */
+#define PAGER_API __attribute__((visibility("default")))
 
 /* ---- The memory layout both ends of a migration agree on ---- */
 
@@ -59,11 +66,23 @@ struct pager_layout {
  * it sends an Error message saying why. After the handshake the owner may exchange its own
  * messages on the demand socket (a VMM sends vCPU state) before serving pages.
  */
-int pager_handshake_source(int *demand_fd, int *push_fd, bool connected, uint64_t session_id,
-			   const struct pager_layout *layout, int timeout_ms, char *err,
-			   size_t err_len);
-int pager_handshake_dest(int *demand_fd, int *push_fd, bool connected, uint64_t session_id,
-			 struct pager_layout *layout, int timeout_ms, char *err, size_t err_len);
+PAGER_API int pager_handshake_source(int *demand_fd, int *push_fd, bool connected,
+				     uint64_t session_id, const struct pager_layout *layout,
+				     int timeout_ms, char *err, size_t err_len);
+PAGER_API int pager_handshake_dest(int *demand_fd, int *push_fd, bool connected,
+				   uint64_t session_id, struct pager_layout *layout, int timeout_ms,
+				   char *err, size_t err_len);
+
+/* ---- Logging (both ends) ---- */
+
+enum pager_log_level { PAGER_LOG_ERR, PAGER_LOG_WARN, PAGER_LOG_INFO, PAGER_LOG_DEBUG };
+
+/*
+ * One message (no newline) at `level`, an enum pager_log_level. Called from any of the
+ * library's threads, so it must be thread-safe. Messages past the options' log_level are
+ * dropped before formatting.
+ */
+typedef void (*pager_log_fn)(void *opaque, int level, const char *msg);
 
 /* ---- Destination: the pager ---- */
 
@@ -79,6 +98,12 @@ typedef void (*pager_install_fn)(void *opaque, uint32_t region, uint64_t first_p
 				 uint64_t n_pages, const void *data);
 
 struct pager_options {
+	/*
+	 * sizeof(struct pager_options) as the caller was built, set by pager_options_init(). A
+	 * library newer than the caller gives the fields past it their defaults; an older one
+	 * refuses (-E2BIG) fields it does not know unless they are zero.
+	 */
+	uint32_t size;
 	/* CPU for the listener thread; -1 leaves placement to the scheduler. */
 	int listener_cpu;
 	/* A silent source is declared dead after about this long (0: kernel defaults). */
@@ -91,44 +116,62 @@ struct pager_options {
 	 * path, and the listener serves them with nothing else to do.
 	 */
 	bool hold_push;
+	/* Where messages go (NULL: stderr) and the most verbose level kept (default warnings). */
+	pager_log_fn log_fn;
+	void *log_opaque;
+	int log_level;
 };
 
-void pager_options_init(struct pager_options *opts);
-int pager_create(const struct pager_options *opts, struct pager **out);
+/* Defaults into a struct of `size` bytes; pager_options_init() passes the caller's sizeof. */
+PAGER_API void pager_options_defaults(struct pager_options *opts, size_t size);
+#define pager_options_init(opts) pager_options_defaults((opts), sizeof(*(opts)))
+/* opts NULL: the defaults. -EINVAL: opts->size too small; -E2BIG: unknown fields set. */
+PAGER_API int pager_create(const struct pager_options *opts, struct pager **out);
 
 /*
  * Registers [addr, addr+size) in userfaultfd MISSING mode as region `id` of the layout.
  * The memory must be private anonymous, page aligned, and not yet touched (-EEXIST if a page
  * is already resident: it would never be fetched). Must precede pager_start().
  */
-int pager_add_region(struct pager *p, uint32_t id, void *addr, uint64_t size);
+PAGER_API int pager_add_region(struct pager *p, uint32_t id, void *addr, uint64_t size);
 
 /* Takes ownership of both sockets and starts the listener thread. */
-int pager_start(struct pager *p, int demand_fd, int push_fd);
+PAGER_API int pager_start(struct pager *p, int demand_fd, int push_fd);
 
 /*
  * Pre-copy, before pager_start(): installs len bytes of pages at offset of a region (data NULL:
  * zero pages), and drops pages installed so that they are fetched again (the guest wrote them
  * on the source after they were sent). Each is -EINVAL once the pager started.
  */
-int pager_preload(struct pager *p, uint32_t region, uint64_t offset, const void *data,
-		  uint64_t len);
-int pager_discard(struct pager *p, uint32_t region, uint64_t offset, uint64_t len);
+PAGER_API int pager_preload(struct pager *p, uint32_t region, uint64_t offset, const void *data,
+			    uint64_t len);
+PAGER_API int pager_discard(struct pager *p, uint32_t region, uint64_t offset, uint64_t len);
 
 /* Starts installing pushed pages (see pager_options.hold_push). Any thread, any time. */
-void pager_release_push(struct pager *p);
+PAGER_API void pager_release_push(struct pager *p);
+
+/* Moved forward only: idle -> running (pager_start) -> complete | failed. */
+enum pager_state {
+	PAGER_STATE_IDLE,
+	PAGER_STATE_RUNNING,
+	PAGER_STATE_COMPLETE, /* every page present */
+	PAGER_STATE_FAILED,   /* see pager_error() */
+};
+
+/* Where the pager is now, without waiting. Any thread, any time. */
+PAGER_API enum pager_state pager_state(struct pager *p);
 
 /*
  * Waits until every page is present (0), the pager failed (the error, see pager_error()),
  * or timeout_ms passed (-ETIMEDOUT; -1 waits forever). After a failure, threads blocked on
  * missing pages stay blocked: they are never given wrong or zero data.
  */
-int pager_wait(struct pager *p, int timeout_ms);
+PAGER_API int pager_wait(struct pager *p, int timeout_ms);
 /* The reason for the failure, a sentence naming the cause and the pages still missing. */
-const char *pager_error(struct pager *p);
+PAGER_API const char *pager_error(struct pager *p);
 
-bool pager_page_present(const struct pager *p, const void *addr);
-uint64_t pager_pages_missing(const struct pager *p);
+PAGER_API bool pager_page_present(const struct pager *p, const void *addr);
+PAGER_API uint64_t pager_pages_missing(const struct pager *p);
 
 /* A thread waiting on a missing page (for watchdogs). */
 struct pager_wait_info {
@@ -140,13 +183,13 @@ struct pager_wait_info {
 };
 
 /* The longest-waiting fault the listener knows of: 1 (filled), 0 (none), or -errno. */
-int pager_oldest_wait(struct pager *p, struct pager_wait_info *out);
+PAGER_API int pager_oldest_wait(struct pager *p, struct pager_wait_info *out);
 /*
  * Before pager_start() nobody reads the userfaultfd: this takes one pending fault off it, for a
  * watchdog to name the page a blocked thread waits for. It consumes the event, so call it only
  * to report a fatal ordering error. 1 (filled, age_ns 0), 0 (none pending), -EBUSY if started.
  */
-int pager_take_unserved_fault(struct pager *p, struct pager_wait_info *out);
+PAGER_API int pager_take_unserved_fault(struct pager *p, struct pager_wait_info *out);
 
 #define PAGER_MAX_THREAD_STATS 64u
 
@@ -183,36 +226,43 @@ struct pager_stats {
 };
 
 /* A consistent snapshot; safe from any thread at any time. */
-int pager_get_stats(struct pager *p, struct pager_stats *out);
-void pager_stats_write_json(const struct pager_stats *s, FILE *out);
-void pager_stats_write_summary(const struct pager_stats *s, FILE *out);
+PAGER_API int pager_get_stats(struct pager *p, struct pager_stats *out);
+PAGER_API void pager_stats_write_json(const struct pager_stats *s, FILE *out);
+PAGER_API void pager_stats_write_summary(const struct pager_stats *s, FILE *out);
 
 /*
  * Stops the listener and releases everything. If pages are still missing, the regions are made
  * inaccessible first, so a thread still blocked on one gets SIGSEGV (or its syscall EFAULT)
  * instead of a zero page.
  */
-void pager_destroy(struct pager *p);
+PAGER_API void pager_destroy(struct pager *p);
 
 /* ---- Source: the page server ---- */
 
 struct pager_source;
 
 struct pager_source_options {
+	uint32_t size;            /* as in pager_options: set by pager_source_options_init() */
 	bool push;                /* background push of every page not yet sent */
 	uint32_t push_run_pages;  /* pages per push message, 1..64 */
 	uint32_t prepage_window;  /* pages after a demanded page pushed next (0: no pre-paging) */
 	int demand_cpu, push_cpu; /* thread placement; -1: scheduler's choice */
 	int io_timeout_ms;        /* a stalled destination fails the send after this long */
 	int push_nice;            /* nice value of the push thread (default 10: demand first) */
+	pager_log_fn log_fn;      /* as in pager_options */
+	void *log_opaque;
+	int log_level;
 };
 
-void pager_source_options_init(struct pager_source_options *opts);
-int pager_source_create(const struct pager_source_options *opts, struct pager_source **out);
+PAGER_API void pager_source_options_defaults(struct pager_source_options *opts, size_t size);
+#define pager_source_options_init(opts) pager_source_options_defaults((opts), sizeof(*(opts)))
+/* As pager_create(): -EINVAL or -E2BIG for options of a size this library cannot take. */
+PAGER_API int pager_source_create(const struct pager_source_options *opts,
+				  struct pager_source **out);
 /* Serves [addr, addr+size) as region `id`; the caller keeps the memory until serve returns. */
-int pager_source_add_region(struct pager_source *src, uint32_t id, uint64_t gpa,
-			    const void *addr, uint64_t size);
-void pager_source_layout(const struct pager_source *src, struct pager_layout *layout);
+PAGER_API int pager_source_add_region(struct pager_source *src, uint32_t id, uint64_t gpa,
+				      const void *addr, uint64_t size);
+PAGER_API void pager_source_layout(const struct pager_source *src, struct pager_layout *layout);
 
 /*
  * Pre-copy, before pager_source_serve(), while the guest still runs: sends the pages of a
@@ -220,19 +270,19 @@ void pager_source_layout(const struct pager_source *src, struct pager_layout *la
  * pager_source_discard() tells the destination which pages it has that bitmap marks as
  * written since, and leaves them for the push and demand to send again.
  */
-int pager_source_precopy(struct pager_source *src, int fd, uint32_t region,
-			 const uint64_t *bitmap, uint64_t *pages_sent);
-int pager_source_discard(struct pager_source *src, int fd, uint32_t region,
-			 const uint64_t *bitmap, uint64_t *pages_discarded);
+PAGER_API int pager_source_precopy(struct pager_source *src, int fd, uint32_t region,
+				   const uint64_t *bitmap, uint64_t *pages_sent);
+PAGER_API int pager_source_discard(struct pager_source *src, int fd, uint32_t region,
+				   const uint64_t *bitmap, uint64_t *pages_discarded);
 /* Distinct pages the destination holds from pre-copy (sent and not discarded since). */
-uint64_t pager_source_pages_held(const struct pager_source *src);
+PAGER_API uint64_t pager_source_pages_held(const struct pager_source *src);
 
 /*
  * Serves demand requests and pushes until the destination reports completion (0), or fails
  * (the error; pager_source_error() says why). Both sockets stay owned by the caller.
  */
-int pager_source_serve(struct pager_source *src, int demand_fd, int push_fd);
-const char *pager_source_error(struct pager_source *src);
+PAGER_API int pager_source_serve(struct pager_source *src, int demand_fd, int push_fd);
+PAGER_API const char *pager_source_error(struct pager_source *src);
 
 struct pager_source_stats {
 	uint64_t requests;            /* PageRequest messages */
@@ -245,9 +295,9 @@ struct pager_source_stats {
 	uint64_t pages_discarded;     /* of those, dropped again at the switch-over */
 	uint64_t bytes_sent;
 };
-void pager_source_get_stats(struct pager_source *src, struct pager_source_stats *out);
-void pager_source_stats_write_json(const struct pager_source_stats *s, FILE *out);
-void pager_source_destroy(struct pager_source *src);
+PAGER_API void pager_source_get_stats(struct pager_source *src, struct pager_source_stats *out);
+PAGER_API void pager_source_stats_write_json(const struct pager_source_stats *s, FILE *out);
+PAGER_API void pager_source_destroy(struct pager_source *src);
 
 #ifdef __cplusplus
 }

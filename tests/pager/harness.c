@@ -105,11 +105,12 @@ void test_source_finish(struct test_source *ts, struct source_report *report)
 	check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "source exit status 0x%x", status);
 }
 
-void test_dest_start(struct test_dest *td, int port, const struct pager_options *opts)
+void test_dest_prepare(struct test_dest *td, int port, const struct pager_options *opts,
+		       int fds[2])
 {
 	struct net_addr addr;
 	char text[64], err[512];
-	int fds[2], i, ret;
+	int i, ret;
 	uint32_t r;
 
 	memset(td, 0, sizeof(*td));
@@ -135,6 +136,13 @@ void test_dest_start(struct test_dest *td, int port, const struct pager_options 
 		check(!ret, "pager_add_region: %s", strerror(-ret));
 		td->pages_total += size / td->page_size;
 	}
+}
+
+void test_dest_start(struct test_dest *td, int port, const struct pager_options *opts)
+{
+	int fds[2], ret;
+
+	test_dest_prepare(td, port, opts, fds);
 	ret = pager_start(td->pager, fds[0], fds[1]);
 	check(!ret, "pager_start: %s", strerror(-ret));
 }

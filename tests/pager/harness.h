@@ -46,7 +46,10 @@ struct test_dest {
 	uint32_t page_size;
 };
 
-/* Connects, handshakes, maps and registers memory, starts the pager. */
+/* Connects, handshakes, maps and registers memory; the pager is created, not started. */
+void test_dest_prepare(struct test_dest *td, int port, const struct pager_options *opts,
+		       int fds[2]);
+/* test_dest_prepare(), then pager_start(). */
 void test_dest_start(struct test_dest *td, int port, const struct pager_options *opts);
 uint64_t test_dest_digest(const struct test_dest *td);
 /*

@@ -80,6 +80,10 @@ static int register_memory(struct dest_session *s)
 	popts.on_install = on_install;
 	popts.on_install_opaque = &s->rd;
 	popts.hold_push = true; /* restore faults first: they are the downtime */
+	/* The library's messages through the daemon's logger: -q quiets them too. */
+	popts.log_fn = log_forward;
+	popts.log_opaque = "libpager";
+	popts.log_level = (int)log_max_level;
 	ret = pager_create(&popts, &s->pager);
 	for (i = 0; !ret && i < GUEST_NR_REGIONS; i++)
 		ret = pager_add_region(s->pager, i, s->m->mem[i], s->layout.regions[i].size);

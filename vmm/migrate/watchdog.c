@@ -104,12 +104,12 @@ static void report_page(struct report *rep, const struct watchdog *wd,
 /* Why a page the listener knows of has not arrived: the pager's own state says. */
 static void report_pager_state(struct report *rep, struct pager *pager)
 {
-	int state = pager_wait(pager, 0);
+	enum pager_state state = pager_state(pager);
 
-	if (state == -ETIMEDOUT)
+	if (state == PAGER_STATE_RUNNING)
 		report_add(rep, "the pager's listener has requested it from the source, which has "
 				"not answered");
-	else if (state == 0)
+	else if (state == PAGER_STATE_COMPLETE)
 		report_add(rep, "yet the pager reports every page present");
 	else
 		report_add(rep, "the pager failed: %s", pager_error(pager));

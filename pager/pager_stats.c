@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Fault accounting and the stats report (JSON for machines, a summary for people). */
+/* Public API, stats: a consistent snapshot, and the reports (JSON for machines, a summary). */
 #include "pager_internal.h"
 #include "clock.h"
 #include "json.h"
@@ -7,75 +7,15 @@
 #include <inttypes.h>
 #include <string.h>
 
-/* Called with p->lock held. */
-static struct pager_thread_stats *thread_slot(struct pager_counters *c, pid_t tid)
-{
-	uint32_t i;
-
-	for (i = 0; i < c->n_threads; i++)
-		if (c->threads[i].tid == tid)
-			return &c->threads[i];
-	if (c->n_threads == PAGER_MAX_THREAD_STATS)
-		return NULL;
-	c->threads[c->n_threads] = (struct pager_thread_stats){ .tid = tid };
-	return &c->threads[c->n_threads++];
-}
-
-void stats_fault_seen_locked(struct pager *p, pid_t tid)
-{
-	struct pager_thread_stats *t;
-
-	p->counters.faults++;
-	t = thread_slot(&p->counters, tid);
-	if (t)
-		t->faults++;
-	else
-		p->counters.threads_other_faults++;
-}
-
-void stats_fault_served_locked(struct pager *p, pid_t tid, uint64_t wait_ns)
-{
-	struct pager_thread_stats *t;
-
-	histogram_add(&p->counters.latency, wait_ns);
-	t = thread_slot(&p->counters, tid);
-	if (t)
-		t->blocked_ns += wait_ns;
-}
-
 int pager_get_stats(struct pager *p, struct pager_stats *s)
 {
-	const struct pager_counters *c = &p->counters;
-	const struct histogram *h = &c->latency;
-
 	memset(s, 0, sizeof(*s));
 	pthread_mutex_lock(&p->lock);
-	s->pages_total = p->pages_total;
-	s->pages_present = p->pages_total - pager_pages_missing_now(p);
-	s->pages_demand = c->pages_demand;
-	s->pages_push = c->pages_push;
-	s->pages_zero = c->pages_zero;
-	s->pages_duplicate = c->pages_duplicate;
-	s->pages_precopy = c->pages_precopy;
-	s->pages_discarded = c->pages_discarded;
-	s->bytes_received = c->bytes_received;
-	s->faults = c->faults;
-	s->faults_coalesced = c->faults_coalesced;
-	s->faults_present = c->faults_present;
-	s->requests_sent = c->requests_sent;
-	s->install_retries = c->install_retries;
-	s->latency_count = h->count;
-	s->latency_p50_ns = histogram_quantile(h, 0.50);
-	s->latency_p90_ns = histogram_quantile(h, 0.90);
-	s->latency_p99_ns = histogram_quantile(h, 0.99);
-	s->latency_p999_ns = histogram_quantile(h, 0.999);
-	s->latency_max_ns = h->max;
-	s->latency_mean_ns = h->count ? h->sum / h->count : 0;
-	if (p->start_ns)
-		s->duration_ns = (p->end_ns ? p->end_ns : clock_now_ns()) - p->start_ns;
-	s->n_threads = c->n_threads;
-	memcpy(s->threads, c->threads, sizeof(s->threads[0]) * c->n_threads);
-	s->threads_other_faults = c->threads_other_faults;
+	counters_snapshot(&p->counters, &p->precopy, s);
+	s->pages_total = p->regions.pages_total;
+	s->pages_present = p->regions.pages_total - region_table_missing(&p->regions);
+	if (p->run.start_ns)
+		s->duration_ns = (p->run.end_ns ? p->run.end_ns : clock_now_ns()) - p->run.start_ns;
 	pthread_mutex_unlock(&p->lock);
 	return 0;
 }

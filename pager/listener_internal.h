@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The listener thread's private state, shared by its files, top down:
+ *
+ *   listener.c       the thread: its io_uring, arming, dispatch, completion, stop
+ *   listener_rx.c    frames in: checked, then installed or acted on
+ *   listener_fail.c  the one place where an error becomes the pager's failure
+ */
+#ifndef PAGER_LISTENER_INTERNAL_H
+#define PAGER_LISTENER_INTERNAL_H
+
+#include <liburing.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "fault.h"
+#include "pager_internal.h"
+#include "rx_buffer.h"
+#include "tx_queue.h"
+#include "wire.h"
+
+enum channel_index { CH_DEMAND, CH_PUSH, CH_COUNT };
+
+struct listener {
+	struct pager *p;
+	struct io_uring ring;
+	bool ring_ready;
+	struct rx_buffer rx[CH_COUNT];
+	bool rx_armed[CH_COUNT], rx_eof[CH_COUNT];
+	struct wire_arena arena;
+	struct wire_layout layout; /* what page headers are checked against */
+	struct tx_queue tx;
+	struct fault_reader faults;
+	bool stop, failed, push_done, all_present, complete_sent, complete_acked;
+};
+
+static inline const char *channel_name(enum channel_index ch)
+{
+	return ch == CH_DEMAND ? "demand" : "push";
+}
+
+/* listener_fail.c: fails the pager (once) with the cause and the pages still missing. */
+void listener_fail(struct listener *l, int error, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* The same for the source's fault, after queueing an Error message telling it why. */
+void listener_protocol_error(struct listener *l, int err, Wire__ErrorCode code, const char *fmt,
+			     ...) __attribute__((format(printf, 4, 5)));
+
+/*
+ * listener_rx.c: takes whole frames off one channel; at most `budget` pages installed (0: no
+ * limit). True when the budget stopped it with frames possibly left (more work, no waiting).
+ */
+bool listener_process_rx(struct listener *l, enum channel_index ch, uint64_t budget);
+/* After process_rx: a close is the normal end after completion, or of the push after PushDone. */
+void listener_check_eof(struct listener *l, enum channel_index ch, bool frames_left);
+
+#endif

@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "region.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+void region_table_init(struct region_table *t, uint32_t page_size)
+{
+	memset(t, 0, sizeof(*t));
+	t->page_size = page_size;
+}
+
+void region_table_free(struct region_table *t)
+{
+	uint32_t i;
+
+	for (i = 0; i < t->n; i++)
+		page_state_free(&t->r[i].pages);
+	t->n = 0;
+}
+
+/* A resident page would never fault, so it would never be fetched: refuse such memory. */
+static int check_untouched(void *addr, uint64_t size, uint32_t page_size, char *err,
+			   size_t err_len)
+{
+	uint64_t pages = size / page_size, i;
+	unsigned char *vec;
+	int ret = 0;
+
+	vec = malloc(pages);
+	if (!vec)
+		return -ENOMEM;
+	if (mincore(addr, size, vec)) {
+		ret = -errno;
+	} else {
+		for (i = 0; i < pages; i++) {
+			if (vec[i] & 1) {
+				snprintf(err, err_len,
+					 "region at %p: page at offset 0x%llx is already resident; "
+					 "register memory before anything touches it",
+					 addr, (unsigned long long)(i * page_size));
+				ret = -EEXIST;
+				break;
+			}
+		}
+	}
+	free(vec);
+	return ret;
+}
+
+int region_table_add(struct region_table *t, uint32_t id, void *addr, uint64_t size, char *err,
+		     size_t err_len)
+{
+	struct region *r;
+	uint32_t i;
+	int ret;
+
+	*err = '\0';
+	if (id != t->n || id >= PAGER_MAX_REGIONS) {
+		snprintf(err, err_len, "region id %u: regions are added in layout order (next is %u)",
+			 id, t->n);
+		return -EINVAL;
+	}
+	if (!size || size % t->page_size || (uintptr_t)addr % t->page_size)
+		return -EINVAL;
+	for (i = 0; i < t->n; i++) {
+		const struct region *o = &t->r[i];
+
+		if ((uint8_t *)addr < o->base + o->size && o->base < (uint8_t *)addr + size)
+			return -EINVAL;
+	}
+	ret = check_untouched(addr, size, t->page_size, err, err_len);
+	if (ret)
+		return ret;
+	r = &t->r[id];
+	ret = page_state_init(&r->pages, size / t->page_size);
+	if (ret)
+		return ret;
+	r->id = id;
+	r->base = addr;
+	r->size = size;
+	r->registered = false;
+	t->n++;
+	t->pages_total += size / t->page_size;
+	return 0;
+}
+
+void region_table_drop_last(struct region_table *t)
+{
+	struct region *r = &t->r[t->n - 1];
+
+	t->pages_total -= r->size / t->page_size;
+	page_state_free(&r->pages);
+	t->n--;
+}
+
+struct region *region_find(const struct region_table *t, uint64_t addr)
+{
+	uint32_t i;
+
+	for (i = 0; i < t->n; i++) {
+		const struct region *r = &t->r[i];
+
+		if (addr >= (uintptr_t)r->base && addr - (uintptr_t)r->base < r->size)
+			return (struct region *)r; /* like strchr: the caller's table decides */
+	}
+	return NULL;
+}
+
+uint64_t region_table_missing(const struct region_table *t)
+{
+	uint64_t missing = 0;
+	uint32_t i;
+
+	for (i = 0; i < t->n; i++)
+		missing += page_state_missing(&t->r[i].pages);
+	return missing;
+}

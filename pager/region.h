@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The destination's regions: where each lies in this process and the state of each of its
+ * pages. Fixed once the pager starts; page states change on the listener only (page_state.h).
+ */
+#ifndef PAGER_REGION_H
+#define PAGER_REGION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "page_state.h"
+#include "pager.h"
+
+struct region {
+	uint32_t id;
+	uint8_t *base;
+	uint64_t size;
+	bool registered; /* with the userfaultfd */
+	struct page_state pages;
+};
+
+struct region_table {
+	uint32_t page_size;
+	uint32_t n;
+	uint64_t pages_total;
+	struct region r[PAGER_MAX_REGIONS];
+};
+
+void region_table_init(struct region_table *t, uint32_t page_size);
+void region_table_free(struct region_table *t);
+
+/*
+ * Adds [addr, addr+size) as region `id`, the next in layout order: page aligned, no overlap,
+ * no page resident yet (it would never fault, so never be fetched: -EEXIST). -errno with the
+ * reason in err (empty when the arguments say it all).
+ */
+int region_table_add(struct region_table *t, uint32_t id, void *addr, uint64_t size, char *err,
+		     size_t err_len);
+/* Takes back the region just added (its registration failed). */
+void region_table_drop_last(struct region_table *t);
+
+/* The region holding addr, or NULL. */
+struct region *region_find(const struct region_table *t, uint64_t addr);
+/* Pages not present yet, in every region; any thread. */
+uint64_t region_table_missing(const struct region_table *t);
+
+static inline uint64_t region_page_of(const struct region_table *t, const struct region *r,
+				      uint64_t addr)
+{
+	return (addr - (uintptr_t)r->base) / t->page_size;
+}
+
+static inline uint8_t *region_page_addr(const struct region_table *t, const struct region *r,
+					uint64_t page)
+{
+	return r->base + page * t->page_size;
+}
+
+#endif

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Page runs onto a socket: a PageHeader frame and, unless the run is zero, its bytes straight
+ * from the image (sendmsg with two iovecs: no copy in user space).
+ */
+#include "source_internal.h"
+#include "wire.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+static bool page_is_zero(const uint8_t *page, uint32_t page_size)
+{
+	const uint64_t *w = (const uint64_t *)page;
+	uint32_t i;
+
+	for (i = 0; i < page_size / sizeof(uint64_t); i++)
+		if (w[i])
+			return false;
+	return true;
+}
+
+static int writev_full(int fd, struct iovec *iov, int iovcnt, int timeout_ms)
+{
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = (size_t)iovcnt };
+
+	while (mh.msg_iovlen) {
+		ssize_t n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN) {
+				struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+
+				if (poll(&pfd, 1, timeout_ms) == 0)
+					return -ETIMEDOUT;
+				continue;
+			}
+			return errno == EPIPE ? -ECONNRESET : -errno;
+		}
+		while (mh.msg_iovlen && (size_t)n >= mh.msg_iov->iov_len) {
+			n -= (ssize_t)mh.msg_iov->iov_len;
+			mh.msg_iov++;
+			mh.msg_iovlen--;
+		}
+		if (mh.msg_iovlen) {
+			mh.msg_iov->iov_base = (char *)mh.msg_iov->iov_base + n;
+			mh.msg_iov->iov_len -= (size_t)n;
+		}
+	}
+	return 0;
+}
+
+static int send_run(struct pager_source *src, int fd, const struct source_region *r,
+		    uint64_t page, uint32_t count, bool zero, uint64_t request_id)
+{
+	Wire__PageHeader hdr = WIRE__PAGE_HEADER__INIT;
+	uint8_t head[WIRE_FRAME_HDR_SIZE + 64];
+	struct iovec iov[2];
+	ssize_t head_len;
+
+	hdr.region = r->id;
+	hdr.offset = page * src->page_size;
+	hdr.length = count * src->page_size;
+	hdr.flags = (zero ? WIRE_PAGE_FLAG_ZERO : 0) | (request_id ? WIRE_PAGE_FLAG_DEMAND : 0);
+	hdr.request_id = request_id;
+	head_len = wire_encode(WIRE_PAGE, &hdr.base, head, sizeof(head));
+	if (head_len < 0)
+		return (int)head_len;
+	iov[0] = (struct iovec){ .iov_base = head, .iov_len = (size_t)head_len };
+	iov[1] = (struct iovec){ .iov_base = (void *)(r->base + hdr.offset), .iov_len = hdr.length };
+	stat_add(&src->stats.bytes_sent, (uint64_t)head_len + (zero ? 0 : hdr.length));
+	if (zero)
+		stat_add(&src->stats.pages_zero, count);
+	/*
+	 * The push may wait without bound: the destination holds it while it restores vCPU
+	 * state, and a dead peer is caught by TCP keepalive and TCP_USER_TIMEOUT (net_tune).
+	 */
+	return writev_full(fd, iov, zero ? 1 : 2, fd == src->push_fd ? -1 : src->opts.io_timeout_ms);
+}
+
+int source_send_pages(struct pager_source *src, int fd, struct source_region *r, uint64_t page,
+		      uint64_t count, uint64_t request_id, bool skip_sent, uint64_t *pages_out)
+{
+	uint64_t end = page + count, sent = 0;
+	int ret;
+
+	while (page < end) {
+		uint64_t run = 0;
+		bool zero;
+
+		if (test_and_set(r->sent, page) && skip_sent) {
+			page++;
+			continue;
+		}
+		zero = page_is_zero(r->base + page * src->page_size, src->page_size);
+		run = 1;
+		while (page + run < end && run < WIRE_MAX_PAGE_RUN / src->page_size &&
+		       page_is_zero(r->base + (page + run) * src->page_size, src->page_size) == zero) {
+			if (skip_sent && test_bit(r->sent, page + run))
+				break;
+			test_and_set(r->sent, page + run);
+			run++;
+		}
+		ret = send_run(src, fd, r, page, (uint32_t)run, zero, request_id);
+		if (ret)
+			return ret;
+		sent += run;
+		page += run;
+	}
+	*pages_out += sent;
+	return 0;
+}

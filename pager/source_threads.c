@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* What the two serving threads share: the outcome (the first error wins, stops both), placement. */
+#include "source_internal.h"
+#include "cpu.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+void source_fail(struct pager_source *src, int error, const char *fmt, ...)
+{
+	va_list ap;
+
+	pthread_mutex_lock(&src->lock);
+	if (!src->error) {
+		src->error = error < 0 ? error : -EIO;
+		va_start(ap, fmt);
+		vsnprintf(src->error_text, sizeof(src->error_text), fmt, ap);
+		va_end(ap);
+		logger_err(&src->log, "source: %s", src->error_text);
+	}
+	pthread_mutex_unlock(&src->lock);
+	__atomic_store_n(&src->stop, true, __ATOMIC_RELEASE);
+}
+
+void source_pin_self(struct pager_source *src, int cpu, const char *what)
+{
+	int ret;
+
+	if (cpu < 0)
+		return;
+	ret = cpu_pin(pthread_self(), cpu);
+	if (ret)
+		logger_warn(&src->log, "source: cannot pin the %s thread to CPU %d: %s", what, cpu,
+			    strerror(-ret));
+}

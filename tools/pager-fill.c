@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * pager-fill: the destination without a VM. Maps memory for the source's layout, registers it
+ * with the pager, and has worker threads touch pages in a seeded random order (the faults a
+ * guest would raise) while the background push fills the rest. Prints the digest and stats.
+ */
+#include "clock.h"
+#include "digest.h"
+#include "log.h"
+#include "net.h"
+#include "parse.h"
+#include "pager.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+struct toucher {
+	pthread_t thread;
+	uint8_t *const *bases;
+	const struct pager_layout *layout;
+	uint64_t seed, touches;
+	uint64_t sum; /* of bytes read: keeps the reads from being optimised away */
+};
+
+static uint64_t xorshift(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static void *touch_main(void *arg)
+{
+	struct toucher *t = arg;
+	uint64_t ps = (uint64_t)sysconf(_SC_PAGESIZE), s = t->seed | 1, i;
+
+	for (i = 0; i < t->touches; i++) {
+		uint32_t region = (uint32_t)(xorshift(&s) % t->layout->n_regions);
+		uint64_t page = xorshift(&s) % (t->layout->regions[region].size / ps);
+
+		t->sum += *(volatile uint8_t *)(t->bases[region] + page * ps + (s & (ps - 1)));
+	}
+	return NULL;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: pager-fill [options]\n"
+		"Fill memory lazily from a pager-source, touching it from worker threads meanwhile.\n\n"
+		"  -c, --connect ADDR     the source's address (default 127.0.0.1:4444)\n"
+		"  -l, --listen ADDR      wait for the source to connect instead\n"
+		"  -t, --threads N        touching threads (default 4)\n"
+		"      --touches N        random touches per thread (default: pages/8)\n"
+		"      --seed N           touch order seed (default 1)\n"
+		"      --listener-cpu N   pin the pager's listener thread (default: not pinned)\n"
+		"      --timeout MS       fail if not complete in this long (default 120000)\n"
+		"      --expect-digest HEX  fail unless the filled memory has this digest\n"
+		"      --json FILE        write the stats as JSON ('-': stdout)\n"
+		"  -q, --quiet            errors only\n"
+		"  -h, --help\n\n"
+		"Exit: 0 complete (and digest matched), 1 usage or setup error, 2 pager failure,\n"
+		"3 digest mismatch.\n");
+}
+
+enum { OPT_TOUCHES = 256, OPT_SEED, OPT_LISTENER_CPU, OPT_TIMEOUT, OPT_EXPECT, OPT_JSON };
+
+static const struct option long_options[] = {
+	{ "connect", required_argument, NULL, 'c' },
+	{ "listen", required_argument, NULL, 'l' },
+	{ "threads", required_argument, NULL, 't' },
+	{ "touches", required_argument, NULL, OPT_TOUCHES },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "listener-cpu", required_argument, NULL, OPT_LISTENER_CPU },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "expect-digest", required_argument, NULL, OPT_EXPECT },
+	{ "json", required_argument, NULL, OPT_JSON },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 },
+};
+
+struct config {
+	struct pager_options popts;
+	const char *connect_text, *listen_text, *json_path;
+	uint64_t threads, touches, seed, expect;
+	bool have_expect;
+	int timeout_ms;
+};
+
+/* The destination: the layout, the memory mapped for it, the pager serving it. */
+struct dest {
+	struct pager_layout layout;
+	uint8_t *bases[PAGER_MAX_REGIONS];
+	uint64_t total; /* pages */
+	struct pager *p;
+};
+
+/* -1 to go on, or the exit status (help, usage error). */
+static int parse_args(int argc, char **argv, struct config *c)
+{
+	uint64_t v;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "c:l:t:qh", long_options, NULL)) != -1) {
+		switch (opt) {
+		case 'c': c->connect_text = optarg; break;
+		case 'l': c->listen_text = optarg; break;
+		case 't':
+			if (parse_u64(optarg, 0, 64, &c->threads))
+				die("--threads takes 0..64");
+			break;
+		case OPT_TOUCHES:
+			if (parse_u64(optarg, 0, UINT64_MAX - 1, &c->touches))
+				die("bad --touches '%s'", optarg);
+			break;
+		case OPT_SEED:
+			if (parse_u64(optarg, 0, UINT64_MAX, &c->seed))
+				die("bad --seed '%s'", optarg);
+			break;
+		case OPT_LISTENER_CPU:
+			if (parse_u64(optarg, 0, 4095, &v))
+				die("bad --listener-cpu '%s'", optarg);
+			c->popts.listener_cpu = (int)v;
+			break;
+		case OPT_TIMEOUT:
+			if (parse_u64(optarg, 1, INT32_MAX, &v))
+				die("bad --timeout '%s'", optarg);
+			c->timeout_ms = (int)v;
+			break;
+		case OPT_EXPECT:
+			c->expect = strtoull(optarg, NULL, 16);
+			c->have_expect = true;
+			break;
+		case OPT_JSON: c->json_path = optarg; break;
+		case 'q': log_max_level = LOG_ERR; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 1;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 1;
+	}
+	return -1;
+}
+
+/* Both connections to the source, handshaken: fds[0] demand, fds[1] push. Exits on failure. */
+static void connect_source(const struct config *c, int fds[2], struct pager_layout *layout)
+{
+	const char *text = c->listen_text ? c->listen_text : c->connect_text;
+	struct net_addr addr;
+	char err[512];
+	int i, lfd;
+
+	if (net_parse_addr(text, "127.0.0.1", &addr))
+		die("bad address '%s'", text);
+	if (c->listen_text) {
+		lfd = net_listen(&addr, 2);
+		if (lfd < 0)
+			die("cannot listen on %s: %s", text, strerror(-lfd));
+		for (i = 0; i < 2; i++)
+			if ((fds[i] = net_accept(lfd, c->timeout_ms)) < 0)
+				die("no source connected: %s", strerror(-fds[i]));
+		close(lfd);
+	} else {
+		for (i = 0; i < 2; i++)
+			if ((fds[i] = net_connect(&addr, 10000)) < 0)
+				die("cannot connect to %s: %s", text, strerror(-fds[i]));
+	}
+	if (pager_handshake_dest(&fds[0], &fds[1], !c->listen_text, 0, layout, 10000, err,
+				 sizeof(err))) {
+		pr_err("handshake: %s", err);
+		exit(2);
+	}
+}
+
+/* Maps memory for every region of the layout, registers it, starts the pager. */
+static void start_pager(const struct config *c, struct dest *d, const int fds[2])
+{
+	uint64_t ps = (uint64_t)sysconf(_SC_PAGESIZE), size;
+	uint32_t r;
+	int ret;
+
+	ret = pager_create(&c->popts, &d->p);
+	if (ret)
+		die("cannot create the pager: %s", strerror(-ret));
+	for (r = 0; r < d->layout.n_regions; r++) {
+		size = d->layout.regions[r].size;
+		d->bases[r] = mmap(NULL, size, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (d->bases[r] == MAP_FAILED)
+			die("cannot map region %u: %s", r, strerror(errno));
+		/* 4 KiB installs into a huge-page-eligible range would defeat THP anyway. */
+		madvise(d->bases[r], size, MADV_NOHUGEPAGE);
+		ret = pager_add_region(d->p, r, d->bases[r], size);
+		if (ret)
+			die("cannot register region %u: %s", r, strerror(-ret));
+		d->total += size / ps;
+	}
+	ret = pager_start(d->p, fds[0], fds[1]);
+	if (ret)
+		die("cannot start the pager: %s", strerror(-ret));
+}
+
+static void start_touchers(const struct config *c, struct dest *d, struct toucher *workers)
+{
+	uint64_t touches = c->touches == UINT64_MAX ? d->total / 8 : c->touches;
+	uint64_t i;
+
+	for (i = 0; i < c->threads; i++) {
+		workers[i] = (struct toucher){
+			.bases = d->bases, .layout = &d->layout, .seed = c->seed * 7919 + i,
+			.touches = touches,
+		};
+		if (pthread_create(&workers[i].thread, NULL, touch_main, &workers[i]))
+			die("cannot start a touching thread");
+	}
+}
+
+/* Waits for completion, drawing a progress line when stderr is a terminal. */
+static int wait_with_progress(struct pager *p, uint64_t total, int timeout_ms)
+{
+	uint64_t deadline = clock_now_ns() + (uint64_t)timeout_ms * 1000000ull;
+	bool tty = isatty(STDERR_FILENO) && log_max_level >= LOG_INFO;
+	int ret;
+
+	do {
+		ret = pager_wait(p, 200);
+		if (tty) {
+			uint64_t present = total - pager_pages_missing(p);
+
+			fprintf(stderr, "\rfilled %" PRIu64 "/%" PRIu64 " pages (%.0f%%)   ", present,
+				total, 100.0 * (double)present / (double)total);
+			if (ret != -ETIMEDOUT)
+				fputc('\n', stderr);
+		}
+	} while (ret == -ETIMEDOUT && clock_now_ns() < deadline);
+	return ret;
+}
+
+/* The digest and stats of the filled memory; the exit status (3: digest mismatch). */
+static int report(const struct config *c, const struct dest *d)
+{
+	struct pager_stats stats;
+	struct digest dg;
+	uint64_t digest;
+	uint32_t r;
+
+	pager_get_stats(d->p, &stats);
+	if (digest_init(&dg))
+		die("out of memory");
+	for (r = 0; r < d->layout.n_regions; r++)
+		digest_update_pages(&dg, d->bases[r], d->layout.regions[r].size,
+				    (size_t)sysconf(_SC_PAGESIZE));
+	digest = digest_final(&dg);
+	printf("digest %016" PRIx64 "\n", digest);
+	if (log_max_level >= LOG_INFO)
+		pager_stats_write_summary(&stats, stdout);
+	if (c->json_path) {
+		FILE *f = strcmp(c->json_path, "-") ? fopen(c->json_path, "w") : stdout;
+
+		if (!f)
+			die("cannot write %s: %s", c->json_path, strerror(errno));
+		pager_stats_write_json(&stats, f);
+		if (f != stdout)
+			fclose(f);
+	}
+	if (c->have_expect && digest != c->expect) {
+		pr_err("digest %016" PRIx64 " differs from the expected %016" PRIx64, digest,
+		       c->expect);
+		return 3;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct config c = {
+		.connect_text = "127.0.0.1:4444",
+		.threads = 4, .touches = UINT64_MAX, .seed = 1,
+		.timeout_ms = 120000,
+	};
+	struct toucher workers[64];
+	struct pager_stats stats;
+	struct dest d = { 0 };
+	int fds[2], ret, status;
+	uint64_t i;
+
+	log_set_prefix("pager-fill");
+	log_init_from_env();
+	pager_options_init(&c.popts);
+	ret = parse_args(argc, argv, &c);
+	if (ret >= 0)
+		return ret;
+	/* The library's messages through our logger: -q quiets them too. */
+	c.popts.log_fn = log_forward;
+	c.popts.log_opaque = "libpager";
+	c.popts.log_level = (int)log_max_level;
+
+	connect_source(&c, fds, &d.layout);
+	start_pager(&c, &d, fds);
+	pr_info("filling %" PRIu64 " pages in %u regions, %" PRIu64 " touching threads", d.total,
+		d.layout.n_regions, c.threads);
+	start_touchers(&c, &d, workers);
+	ret = wait_with_progress(d.p, d.total, c.timeout_ms);
+	if (ret) {
+		/* Touching threads may be blocked on missing pages for good: exit without them. */
+		pager_get_stats(d.p, &stats);
+		pr_err("fill failed: %s", ret == -ETIMEDOUT ? "timed out" : pager_error(d.p));
+		pager_stats_write_summary(&stats, stderr);
+		fflush(NULL);
+		_exit(2);
+	}
+	for (i = 0; i < c.threads; i++)
+		pthread_join(workers[i].thread, NULL);
+	status = report(&c, &d);
+	pager_destroy(d.p);
+	return status;
+}

@@ -1,0 +1,295 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * pager-source: serve a memory image to one destination (pager-fill, or any libpager user).
+ * The image is a deterministic pattern of a given size, or a file's contents.
+ */
+#include "digest.h"
+#include "log.h"
+#include "net.h"
+#include "parse.h"
+#include "pattern.h"
+#include "pager.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: pager-source [options]\n"
+		"Serve a memory image to one destination over TCP, then exit.\n\n"
+		"  -l, --listen ADDR      wait for the destination on ADDR (default 127.0.0.1:4444)\n"
+		"  -c, --connect ADDR     connect to a listening destination instead\n"
+		"  -s, --size SIZE        image size of the generated pattern (default 256M)\n"
+		"  -r, --regions N        split the image into N regions (default 1)\n"
+		"      --seed N           pattern seed (default 1)\n"
+		"      --zero-every N     one page in N is zero (default 8, 0: none)\n"
+		"  -f, --file PATH        serve this file's contents instead (size rounded up to pages)\n"
+		"      --no-push          serve demand requests only\n"
+		"      --push-run PAGES   pages per pushed message (default 16)\n"
+		"      --prepage PAGES    pages pushed after each demanded page (default 64, 0: off)\n"
+		"      --demand-cpu N, --push-cpu N   pin the serving threads\n"
+		"      --timeout MS       wait at most this long for the destination (default 30000)\n"
+		"      --stats-json FILE  write the source's stats as JSON ('-': stdout)\n"
+		"      --port-file FILE   write the listening port here once listening\n"
+		"  -q, --quiet            errors only\n"
+		"  -h, --help\n\n"
+		"Exit: 0 served to completion, 1 usage or setup error, 2 connection or protocol failure.\n");
+}
+
+enum {
+	OPT_SEED = 256, OPT_ZERO_EVERY, OPT_NO_PUSH, OPT_PUSH_RUN, OPT_PREPAGE, OPT_DEMAND_CPU,
+	OPT_PUSH_CPU, OPT_TIMEOUT, OPT_STATS_JSON, OPT_PORT_FILE,
+};
+
+static const struct option long_options[] = {
+	{ "listen", required_argument, NULL, 'l' },
+	{ "connect", required_argument, NULL, 'c' },
+	{ "size", required_argument, NULL, 's' },
+	{ "regions", required_argument, NULL, 'r' },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "zero-every", required_argument, NULL, OPT_ZERO_EVERY },
+	{ "file", required_argument, NULL, 'f' },
+	{ "no-push", no_argument, NULL, OPT_NO_PUSH },
+	{ "push-run", required_argument, NULL, OPT_PUSH_RUN },
+	{ "prepage", required_argument, NULL, OPT_PREPAGE },
+	{ "demand-cpu", required_argument, NULL, OPT_DEMAND_CPU },
+	{ "push-cpu", required_argument, NULL, OPT_PUSH_CPU },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "stats-json", required_argument, NULL, OPT_STATS_JSON },
+	{ "port-file", required_argument, NULL, OPT_PORT_FILE },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 },
+};
+
+struct config {
+	struct pager_source_options opts;
+	struct pattern pattern;
+	const char *listen_text, *connect_text, *file, *stats_path, *port_file;
+	uint64_t size, regions;
+	int timeout_ms;
+};
+
+/* -1 to go on, or the exit status (help, usage error). */
+static int parse_args(int argc, char **argv, struct config *c)
+{
+	uint64_t v;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "l:c:s:r:f:qh", long_options, NULL)) != -1) {
+		switch (opt) {
+		case 'l': c->listen_text = optarg; break;
+		case 'c': c->connect_text = optarg; break;
+		case 's':
+			if (parse_size(optarg, &c->size) || !c->size)
+				die("bad --size '%s'", optarg);
+			break;
+		case 'r':
+			if (parse_u64(optarg, 1, PAGER_MAX_REGIONS, &c->regions))
+				die("--regions takes 1..%u", PAGER_MAX_REGIONS);
+			break;
+		case OPT_SEED:
+			if (parse_u64(optarg, 0, UINT64_MAX, &c->pattern.seed))
+				die("bad --seed '%s'", optarg);
+			break;
+		case OPT_ZERO_EVERY:
+			if (parse_u64(optarg, 0, UINT32_MAX, &v))
+				die("bad --zero-every '%s'", optarg);
+			c->pattern.zero_every = (uint32_t)v;
+			break;
+		case 'f': c->file = optarg; break;
+		case OPT_NO_PUSH: c->opts.push = false; break;
+		case OPT_PUSH_RUN:
+			if (parse_u64(optarg, 1, 64, &v))
+				die("--push-run takes 1..64 pages");
+			c->opts.push_run_pages = (uint32_t)v;
+			break;
+		case OPT_PREPAGE:
+			if (parse_u64(optarg, 0, 1u << 20, &v))
+				die("bad --prepage '%s'", optarg);
+			c->opts.prepage_window = (uint32_t)v;
+			break;
+		case OPT_DEMAND_CPU:
+		case OPT_PUSH_CPU:
+			if (parse_u64(optarg, 0, 4095, &v))
+				die("bad CPU '%s'", optarg);
+			*(opt == OPT_DEMAND_CPU ? &c->opts.demand_cpu : &c->opts.push_cpu) = (int)v;
+			break;
+		case OPT_TIMEOUT:
+			if (parse_u64(optarg, 1, INT32_MAX, &v))
+				die("bad --timeout '%s'", optarg);
+			c->timeout_ms = (int)v;
+			break;
+		case OPT_STATS_JSON: c->stats_path = optarg; break;
+		case OPT_PORT_FILE: c->port_file = optarg; break;
+		case 'q': log_max_level = LOG_ERR; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 1;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 1;
+	}
+	return -1;
+}
+
+static uint8_t *map_file(const char *path, uint64_t *size)
+{
+	uint64_t ps = (uint64_t)sysconf(_SC_PAGESIZE);
+	struct stat st;
+	uint8_t *image;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st))
+		die("cannot open %s: %s", path, strerror(errno));
+	if (!st.st_size)
+		die("%s is empty", path);
+	*size = ((uint64_t)st.st_size + ps - 1) / ps * ps;
+	/* Private and anonymous past EOF: the tail of the last page reads as zeros. */
+	image = mmap(NULL, *size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (image == MAP_FAILED)
+		die("cannot map %s: %s", path, strerror(errno));
+	close(fd);
+	return image;
+}
+
+/* The image (a file, or the pattern in memory) split into regions; c->size becomes its size. */
+static struct pager_source *make_source(struct config *c, uint8_t **image_out)
+{
+	uint64_t ps = (uint64_t)sysconf(_SC_PAGESIZE), region_size, off;
+	struct pager_source *src;
+	uint8_t *image;
+	uint32_t i;
+
+	if (c->file) {
+		image = map_file(c->file, &c->size);
+		c->regions = 1;
+	} else {
+		c->size = (c->size + ps - 1) / ps * ps;
+		image = mmap(NULL, c->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			     -1, 0);
+		if (image == MAP_FAILED)
+			die("cannot allocate %" PRIu64 " bytes: %s", c->size, strerror(errno));
+	}
+	region_size = (c->size / c->regions + ps - 1) / ps * ps;
+	if (pager_source_create(&c->opts, &src))
+		die("out of memory");
+	for (i = 0, off = 0; off < c->size; i++, off += region_size) {
+		uint64_t len = c->size - off < region_size ? c->size - off : region_size;
+
+		if (!c->file)
+			pattern_fill(&c->pattern, i, image + off, len, ps);
+		/* Regions sit 4 GiB apart in the layout's address space, like guest RAM slots. */
+		if (pager_source_add_region(src, i, (uint64_t)i << 32, image + off, len))
+			die("cannot add region %u", i);
+	}
+	*image_out = image;
+	return src;
+}
+
+/* Both connections, accepted or made; fds[0] is the demand one until the handshake says. */
+static void connect_destination(const struct config *c, int fds[2])
+{
+	const char *text = c->connect_text ? c->connect_text : c->listen_text;
+	struct net_addr addr;
+	int i, lfd, ret;
+
+	if (net_parse_addr(text, "127.0.0.1", &addr))
+		die("bad address '%s'", text);
+	if (c->connect_text) {
+		for (i = 0; i < 2; i++) {
+			fds[i] = net_connect(&addr, c->timeout_ms);
+			if (fds[i] < 0)
+				die("cannot connect to %s: %s", text, strerror(-fds[i]));
+		}
+		return;
+	}
+	lfd = net_listen(&addr, 2);
+	if (lfd < 0)
+		die("cannot listen on %s: %s", text, strerror(-lfd));
+	if (c->port_file && (ret = net_write_port_file(c->port_file, lfd)))
+		die("cannot write %s: %s", c->port_file, strerror(-ret));
+	pr_info("listening on port %d", net_local_port(lfd));
+	for (i = 0; i < 2; i++) {
+		fds[i] = net_accept(lfd, c->timeout_ms);
+		if (fds[i] < 0)
+			die("no destination connected: %s", strerror(-fds[i]));
+	}
+	close(lfd);
+}
+
+static void write_stats(const char *path, struct pager_source *src)
+{
+	struct pager_source_stats st;
+	FILE *f = strcmp(path, "-") ? fopen(path, "w") : stdout;
+
+	if (!f)
+		die("cannot write %s: %s", path, strerror(errno));
+	pager_source_get_stats(src, &st);
+	pager_source_stats_write_json(&st, f);
+	if (f != stdout)
+		fclose(f);
+}
+
+int main(int argc, char **argv)
+{
+	struct config c = {
+		.pattern = { .seed = 1, .zero_every = 8 },
+		.listen_text = "127.0.0.1:4444",
+		.size = 256ull << 20,
+		.regions = 1,
+		.timeout_ms = 30000,
+	};
+	struct pager_source *src;
+	struct pager_layout layout;
+	int fds[2], ret;
+	char err[512];
+	uint8_t *image;
+
+	log_set_prefix("pager-source");
+	log_init_from_env();
+	pager_source_options_init(&c.opts);
+	ret = parse_args(argc, argv, &c);
+	if (ret >= 0)
+		return ret;
+	/* The library's messages through our logger: -q quiets them too. */
+	c.opts.log_fn = log_forward;
+	c.opts.log_opaque = "libpager";
+	c.opts.log_level = (int)log_max_level;
+
+	src = make_source(&c, &image);
+	pager_source_layout(src, &layout);
+	pr_info("image: %" PRIu64 " bytes in %u regions, digest %016" PRIx64, c.size,
+		layout.n_regions, digest_range(image, c.size, (size_t)sysconf(_SC_PAGESIZE)));
+	connect_destination(&c, fds);
+	ret = pager_handshake_source(&fds[0], &fds[1], c.connect_text != NULL, 0, &layout,
+				     c.timeout_ms, err, sizeof(err));
+	if (ret) {
+		pr_err("handshake: %s", err);
+		return 2;
+	}
+	ret = pager_source_serve(src, fds[0], fds[1]);
+	if (c.stats_path)
+		write_stats(c.stats_path, src);
+	if (ret) {
+		pr_err("serving failed: %s", pager_source_error(src));
+		return 2;
+	}
+	pr_info("destination complete");
+	close(fds[0]);
+	close(fds[1]);
+	pager_source_destroy(src);
+	munmap(image, c.size);
+	return 0;
+}
