@@ -48,14 +48,7 @@ int listener_create(struct pager *p)
 	l->p = p;
 	p->listener = l;
 	wire_arena_init(&l->arena);
-	l->layout.n_regions = p->regions.n;
-	for (i = 0; i < p->regions.n; i++)
-		l->layout.regions[i] = (struct wire_region){
-			.id = i,
-			.gpa = 0,
-			.size = p->regions.r[i].size,
-			.backing = WIRE_BACKING_ANON,
-		};
+	region_table_wire_layout(&p->regions, &l->layout);
 	ret = tx_queue_init(&l->tx, TX_QUEUE_BYTES);
 	if (ret)
 		goto err;

@@ -119,3 +119,16 @@ uint64_t region_table_missing(const struct region_table *t)
 		missing += page_state_missing(&t->r[i].pages);
 	return missing;
 }
+
+void region_table_wire_layout(const struct region_table *t, struct wire_layout *out)
+{
+	uint32_t i;
+
+	out->n_regions = t->n;
+	for (i = 0; i < t->n; i++)
+		out->regions[i] = (struct wire_region){
+			.id = i,
+			.size = t->r[i].size,
+			.backing = WIRE_BACKING_ANON,
+		};
+}

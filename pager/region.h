@@ -12,6 +12,7 @@
 
 #include "page_state.h"
 #include "pager.h"
+#include "wire.h"
 
 struct region {
 	uint32_t id;
@@ -40,6 +41,12 @@ int region_table_add(struct region_table *t, uint32_t id, void *addr, uint64_t s
 		     size_t err_len);
 /* Takes back the region just added (its registration failed). */
 void region_table_drop_last(struct region_table *t);
+
+/*
+ * The regions as the protocol checks page headers against them: sizes in layout order (the
+ * destination does not know the source's guest-physical addresses, nor needs them).
+ */
+void region_table_wire_layout(const struct region_table *t, struct wire_layout *out);
 
 /* The region holding addr, or NULL. */
 struct region *region_find(const struct region_table *t, uint64_t addr);

@@ -97,3 +97,13 @@ uint64_t pager_source_pages_held(const struct pager_source *src)
 				__atomic_load_n(&src->regions[i].sent[w], __ATOMIC_RELAXED));
 	return n;
 }
+
+int pager_source_switchover(struct pager_source *src, int fd, uint64_t memory_digest,
+			    int timeout_ms)
+{
+	Wire__Switchover sw = WIRE__SWITCHOVER__INIT;
+
+	sw.memory_digest = memory_digest;
+	sw.precopy_pages = pager_source_pages_held(src);
+	return wire_send(fd, WIRE_SWITCHOVER, &sw.base, timeout_ms);
+}

@@ -147,6 +147,22 @@ PAGER_API int pager_preload(struct pager *p, uint32_t region, uint64_t offset, c
 			    uint64_t len);
 PAGER_API int pager_discard(struct pager *p, uint32_t region, uint64_t offset, uint64_t len);
 
+/* What the source says at the switch-over. */
+struct pager_switchover {
+	uint64_t memory_digest; /* the source's digest of every page (the owner's to compare) */
+	uint64_t precopy_pages; /* pages pre-copied and still valid: equal on both ends */
+};
+
+/*
+ * Pre-copy, before pager_start(): receives the source's pre-copy stream on the demand socket
+ * (pages installed with pager_preload(), discards applied) up to its Switchover message, the
+ * end of pre-copy (sent with or without pages before it). 0 with *sw filled; or -errno with the
+ * reason in err: something refused (an Error frame tells the source the same words), the
+ * source's own Error (-ECONNABORTED, "the source failed: ..."), no frame within timeout_ms.
+ */
+PAGER_API int pager_precopy_receive(struct pager *p, int fd, int timeout_ms,
+				    struct pager_switchover *sw, char *err, size_t err_len);
+
 /* Starts installing pushed pages (see pager_options.hold_push). Any thread, any time. */
 PAGER_API void pager_release_push(struct pager *p);
 
@@ -276,6 +292,12 @@ PAGER_API int pager_source_discard(struct pager_source *src, int fd, uint32_t re
 				   const uint64_t *bitmap, uint64_t *pages_discarded);
 /* Distinct pages the destination holds from pre-copy (sent and not discarded since). */
 PAGER_API uint64_t pager_source_pages_held(const struct pager_source *src);
+/*
+ * Ends pre-copy (or stands for it when there was none): the Switchover message on fd, with
+ * the owner's memory_digest and the pages the destination holds.
+ */
+PAGER_API int pager_source_switchover(struct pager_source *src, int fd, uint64_t memory_digest,
+				      int timeout_ms);
 
 /*
  * Serves demand requests and pushes until the destination reports completion (0), or fails

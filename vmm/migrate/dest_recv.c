@@ -179,137 +179,23 @@ int dest_recv_config(struct dest_session *s)
 	return check_layout(s);
 }
 
-static void wire_layout_of(const struct pager_layout *in, struct wire_layout *out)
+/*
+ * Pre-copied pages go straight into the registered memory, discards drop the ones the guest
+ * wrote again; the Switchover ends it with the source's memory digest (libpager checks and
+ * refuses on both ends).
+ */
+int dest_recv_precopy(struct dest_session *s)
 {
-	uint32_t i;
-
-	out->n_regions = in->n_regions;
-	for (i = 0; i < in->n_regions; i++)
-		out->regions[i] = (struct wire_region){ .id = in->regions[i].id,
-							.gpa = in->regions[i].gpa,
-							.size = in->regions[i].size,
-							.backing = WIRE_BACKING_ANON };
-}
-
-/* A pre-copied page goes straight into the registered memory. */
-static int precopy_page(struct dest_session *s, const Wire__PageHeader *ph, void *pages,
-			char *err, size_t err_len)
-{
-	struct wire_layout wl;
-	int ret;
-
-	wire_layout_of(&s->layout, &wl);
-	ret = wire_check_page_header(ph, &wl, GUEST_PAGE_SIZE, err, err_len);
-
-	if (ret)
-		return ret;
-	if (ph->flags & WIRE_PAGE_FLAG_DEMAND) {
-		/* Nothing was demanded: the listener does not run yet. */
-		snprintf(err, err_len, "a pre-copy page at 0x%" PRIx64 " of region %u is flagged as "
-			 "the answer to a page request", ph->offset, ph->region);
-		return -EPROTO;
-	}
-	if (!(ph->flags & WIRE_PAGE_FLAG_ZERO)) {
-		ret = net_read_full(s->fds[0], pages, ph->length, s->o->timeout_ms);
-		if (ret) {
-			snprintf(err, err_len, "reading the page: %s", strerror(-ret));
-			return ret;
-		}
-	}
-	ret = pager_preload(s->pager, ph->region, ph->offset,
-			    ph->flags & WIRE_PAGE_FLAG_ZERO ? NULL : pages, ph->length);
-	if (ret)
-		snprintf(err, err_len, "installing the page: %s", strerror(-ret));
-	return ret;
-}
-
-/* Pages the guest wrote again after they were sent: they fault and come again later. */
-static int precopy_discard(struct dest_session *s, const Wire__Discard *dis, char *err,
-			   size_t err_len)
-{
-	struct wire_layout wl;
-	size_t i;
-	int ret;
-
-	wire_layout_of(&s->layout, &wl);
-	ret = wire_check_discard(dis, &wl, GUEST_PAGE_SIZE, err, err_len);
-
-	for (i = 0; !ret && i < dis->n_offsets; i++) {
-		ret = pager_discard(s->pager, dis->region, dis->offsets[i],
-				    (uint64_t)dis->counts[i] * GUEST_PAGE_SIZE);
-		if (ret)
-			snprintf(err, err_len, "discarding pages: %s", strerror(-ret));
-	}
-	return ret;
-}
-
-/* The Switchover message: the source's digest, and the pre-copied pages both ends kept. */
-static int precopy_end(struct dest_session *s, const Wire__Switchover *sw)
-{
-	struct pager_stats st;
-
-	s->source_digest = sw->memory_digest;
-	pager_get_stats(s->pager, &st);
-	if (st.pages_precopy == sw->precopy_pages)
-		return 0;
-	return refuse(s, WIRE__ERROR_CODE__ERROR_PROTOCOL, -EPROTO,
-		      "pre-copy: the source says %" PRIu64 " pages were sent and kept, %" PRIu64
-		      " are here", sw->precopy_pages, st.pages_precopy);
-}
-
-/* Returns 1 at the Switchover, 0 for a page or discard applied, or the step's failure. */
-static int precopy_frame(struct dest_session *s, struct wire_arena *arena, void *pages)
-{
-	ProtobufCMessage *msg;
-	unsigned int type;
-	char err[256];
-	size_t len;
+	struct pager_switchover sw;
+	char err[WIRE_MAX_ERROR_TEXT];
 	int ret;
 
 	/* The guest still runs on the source: this phase lasts as long as it decides. */
-	ret = recv_frame(s, s->o->timeout_ms, "pre-copy pages or the switch-over", &type, &len);
+	ret = pager_precopy_receive(s->pager, s->fds[0], s->o->timeout_ms, &sw, err, sizeof(err));
 	if (ret)
-		return ret;
-	ret = wire_decode(arena, type, s->rx_buf, len, &msg);
-	if (ret)
-		return refuse(s, WIRE__ERROR_CODE__ERROR_PROTOCOL, ret,
-			      "expected pre-copy pages or the switch-over: %s (a %s message)",
-			      strerror(-ret), wire_type_name(type));
-	if (type == WIRE_SWITCHOVER) {
-		ret = precopy_end(s, (const Wire__Switchover *)msg);
-		return ret ? ret : 1;
-	}
-	if (type == WIRE_PAGE) {
-		ret = precopy_page(s, (const Wire__PageHeader *)msg, pages, err, sizeof(err));
-	} else if (type == WIRE_DISCARD) {
-		ret = precopy_discard(s, (const Wire__Discard *)msg, err, sizeof(err));
-	} else {
-		snprintf(err, sizeof(err), "unexpected %s message", wire_type_name(type));
-		ret = -EPROTO;
-	}
-	if (ret)
-		return refuse(s, WIRE__ERROR_CODE__ERROR_PROTOCOL, ret, "pre-copy refused: %s", err);
+		return dest_fail(s, MIG_EXIT_MIGRATION, ret, "%s", err);
+	s->source_digest = sw.memory_digest;
 	return 0;
-}
-
-int dest_recv_precopy(struct dest_session *s)
-{
-	struct wire_arena *arena = malloc(sizeof(*arena));
-	void *pages = malloc(WIRE_MAX_PAGE_RUN);
-	int ret;
-
-	if (!arena || !pages) {
-		ret = dest_fail(s, MIG_EXIT_MIGRATION, -ENOMEM, "out of memory for pre-copy");
-		goto out;
-	}
-	wire_arena_init(arena);
-	do
-		ret = precopy_frame(s, arena, pages);
-	while (!ret);
-out:
-	free(pages);
-	free(arena);
-	return ret < 0 ? ret : 0;
 }
 
 /* One decoded state frame of the expected type; a refusal names what it is and why. */

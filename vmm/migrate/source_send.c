@@ -30,11 +30,8 @@ int mig_source_handshake(int *demand_fd, int *push_fd, const struct pager_layout
 
 static int send_switchover(struct source_run *run)
 {
-	Wire__Switchover sw = WIRE__SWITCHOVER__INIT;
-
-	sw.memory_digest = run->digest;
-	sw.precopy_pages = pager_source_pages_held(run->src);
-	return wire_send(run->fds[0], WIRE_SWITCHOVER, &sw.base, MIG_HANDSHAKE_TIMEOUT_MS);
+	return pager_source_switchover(run->src, run->fds[0], run->digest,
+				       MIG_HANDSHAKE_TIMEOUT_MS);
 }
 
 static int send_vm_state(struct source_run *run, void *buf, size_t cap)
