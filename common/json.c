@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <string.h>
 
 void json_init(struct json *j, FILE *out)
 {
@@ -205,4 +206,17 @@ void json_kv_bool(struct json *j, const char *key, bool v)
 {
 	json_key(j, key);
 	json_bool(j, v);
+}
+
+FILE *json_output_open(const char *path)
+{
+	return strcmp(path, "-") ? fopen(path, "w") : stdout;
+}
+
+void json_output_close(FILE *f)
+{
+	if (f == stdout)
+		fflush(f);
+	else
+		fclose(f);
 }

@@ -57,6 +57,11 @@ void json_kv_i64(struct json *j, const char *key, int64_t v);
 void json_kv_double(struct json *j, const char *key, double v, int decimals);
 void json_kv_bool(struct json *j, const char *key, bool v);
 
+/* Where a program's --json goes: "-" is stdout, else the file (NULL with errno on failure). */
+FILE *json_output_open(const char *path);
+/* Closes what json_output_open() opened (stdout is only flushed). */
+void json_output_close(FILE *f);
+
 /* Writes s as a JSON string literal, quotes included. */
 void json_write_string(FILE *out, const char *s);
 

@@ -6,6 +6,7 @@
  */
 #include "clock.h"
 #include "digest.h"
+#include "json.h"
 #include "log.h"
 #include "net.h"
 #include "parse.h"
@@ -266,13 +267,12 @@ static int report(const struct config *c, const struct dest *d)
 	if (log_max_level >= LOG_INFO)
 		pager_stats_write_summary(&stats, stdout);
 	if (c->json_path) {
-		FILE *f = strcmp(c->json_path, "-") ? fopen(c->json_path, "w") : stdout;
+		FILE *f = json_output_open(c->json_path);
 
 		if (!f)
 			die("cannot write %s: %s", c->json_path, strerror(errno));
 		pager_stats_write_json(&stats, f);
-		if (f != stdout)
-			fclose(f);
+		json_output_close(f);
 	}
 	if (c->have_expect && digest != c->expect) {
 		pr_err("digest %016" PRIx64 " differs from the expected %016" PRIx64, digest,

@@ -4,6 +4,7 @@
  * The image is a deterministic pattern of a given size, or a file's contents.
  */
 #include "digest.h"
+#include "json.h"
 #include "log.h"
 #include "net.h"
 #include "parse.h"
@@ -232,14 +233,13 @@ static void connect_destination(const struct config *c, int fds[2])
 static void write_stats(const char *path, struct pager_source *src)
 {
 	struct pager_source_stats st;
-	FILE *f = strcmp(path, "-") ? fopen(path, "w") : stdout;
+	FILE *f = json_output_open(path);
 
 	if (!f)
 		die("cannot write %s: %s", path, strerror(errno));
 	pager_source_get_stats(src, &st);
 	pager_source_stats_write_json(&st, f);
-	if (f != stdout)
-		fclose(f);
+	json_output_close(f);
 }
 
 int main(int argc, char **argv)

@@ -121,7 +121,7 @@ void dest_write_report(struct dest_session *s)
 
 	if (!path)
 		return;
-	f = strcmp(path, "-") ? fopen(path, "w") : stdout;
+	f = json_output_open(path);
 	if (!f) {
 		pr_err("cannot write %s: %s", path, strerror(errno));
 		return;
@@ -138,8 +138,7 @@ void dest_write_report(struct dest_session *s)
 	json_value_prepare(&j);
 	pager_stats_write_json(&st, f);
 	json_object_end(&j);
-	if (f != stdout)
-		fclose(f);
+	json_output_close(f);
 	if (s->pager && log_max_level >= LOG_INFO)
 		pager_stats_write_summary(&st, stderr);
 }

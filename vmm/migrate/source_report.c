@@ -42,12 +42,11 @@ void mig_source_write_report(const struct source_run *run, int status)
 			stats.pages_demand, stats.pages_push);
 	if (!path)
 		return;
-	f = strcmp(path, "-") ? fopen(path, "w") : stdout;
+	f = json_output_open(path);
 	if (!f) {
 		pr_err("cannot write %s: %s", path, strerror(errno));
 		return;
 	}
 	write_json(run, &stats, status, f);
-	if (f != stdout)
-		fclose(f);
+	json_output_close(f);
 }
