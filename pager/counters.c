@@ -109,4 +109,6 @@ void counters_snapshot(const struct pager_counters *c, const struct precopy_coun
 	s->n_threads = c->n_threads;
 	memcpy(s->threads, c->threads, sizeof(s->threads[0]) * c->n_threads);
 	s->threads_other_faults = c->threads_other_faults;
+	s->pages_rerequested = c->pages_rerequested;
+	s->pages_corrupt = c->pages_corrupt;
 }

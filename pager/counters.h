@@ -20,6 +20,7 @@ struct pager_counters {
 	uint64_t faults, faults_coalesced, faults_present;
 	uint64_t requests_sent, install_retries;
 	uint64_t threads_other_faults;
+	uint64_t pages_rerequested, pages_corrupt;
 	uint32_t n_threads;
 	struct pager_thread_stats threads[PAGER_MAX_THREAD_STATS];
 	struct histogram latency;

@@ -9,16 +9,16 @@
 #include <string.h>
 #include <unistd.h>
 
+/* One page asked for; with no room in the send queue now, it goes with a later turn. */
 static int fault_request(struct fault_reader *f, struct tx_queue *tx, const struct region *r,
-			 uint64_t offset)
+			 uint64_t page, uint32_t page_size, uint64_t now)
 {
-	Wire__PageRequest req = WIRE__PAGE_REQUEST__INIT;
+	struct request *rq = requests_add(f->requests, r->id, page, 1);
 
-	req.region = r->id;
-	req.offset = offset;
-	req.count = 1;
-	req.request_id = ++f->next_request_id;
-	return tx_queue_frame(tx, WIRE_PAGE_REQUEST, &req.base);
+	if (!rq)
+		return -ENOMEM;
+	requests_send(rq, tx, page_size, now);
+	return 0;
 }
 
 static int fault_handle(struct pager *p, struct fault_reader *f, struct tx_queue *tx,
@@ -40,7 +40,7 @@ static int fault_handle(struct pager *p, struct fault_reader *f, struct tx_queue
 	status = page_state_get(&r->pages, page);
 	if (status == PAGE_ABSENT) {
 		page_state_request(&r->pages, page);
-		ret = fault_request(f, tx, r, addr - (uintptr_t)r->base);
+		ret = fault_request(f, tx, r, page, p->regions.page_size, now);
 		if (ret)
 			return ret;
 	}

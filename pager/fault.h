@@ -8,12 +8,13 @@
 #include <stdint.h>
 
 #include "pager_internal.h"
+#include "requests.h"
 #include "tx_queue.h"
 
 /* The listener's fault-reading state. */
 struct fault_reader {
-	uint64_t next_request_id;
-	struct uffd_msg msgs[64]; /* one read takes up to this many events */
+	struct request_table *requests; /* the listener's: a fault on an absent page adds one */
+	struct uffd_msg msgs[64];       /* one read takes up to this many events */
 };
 
 /*

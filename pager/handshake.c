@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Hello on both sockets, then the memory layout: what both ends agree on before any page moves. */
 #include "pager.h"
+#include "handshake.h"
 #include "layout_wire.h"
 #include "wire.h"
 
@@ -12,7 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static int send_hello(int fd, Wire__Channel channel, uint64_t session_id, int timeout_ms)
+static int send_hello(int fd, Wire__Channel channel, uint64_t session_id, bool resume,
+		      int timeout_ms)
 {
 	Wire__Hello hello = WIRE__HELLO__INIT;
 
@@ -21,6 +23,7 @@ static int send_hello(int fd, Wire__Channel channel, uint64_t session_id, int ti
 	hello.page_size = (uint32_t)sysconf(_SC_PAGESIZE);
 	hello.channel = channel;
 	hello.session_id = session_id;
+	hello.resume = resume;
 	return wire_send(fd, WIRE_HELLO, &hello.base, timeout_ms);
 }
 
@@ -68,8 +71,8 @@ static int recv_hello(int fd, struct wire_arena *arena, Wire__Channel expect, Wi
  * Both sockets' hellos. The connecting side speaks first and names the channels; the
  * accepting side swaps its sockets to match and echoes.
  */
-static int exchange_hellos(int *demand_fd, int *push_fd, bool connected, uint64_t *session_id,
-			   int timeout_ms, char *err, size_t err_len)
+int handshake_hellos(int *demand_fd, int *push_fd, bool connected, uint64_t *session_id,
+		     bool resume, int timeout_ms, char *err, size_t err_len)
 {
 	struct wire_arena *arena = malloc(sizeof(*arena));
 	Wire__Hello first, second;
@@ -81,9 +84,9 @@ static int exchange_hellos(int *demand_fd, int *push_fd, bool connected, uint64_
 	if (connected) {
 		if (!*session_id && getrandom(session_id, sizeof(*session_id), 0) != sizeof(*session_id))
 			*session_id = (uint64_t)getpid() << 32 | (uint64_t)time(NULL);
-		ret = send_hello(*demand_fd, WIRE__CHANNEL__CHANNEL_DEMAND, *session_id, timeout_ms);
+		ret = send_hello(*demand_fd, WIRE__CHANNEL__CHANNEL_DEMAND, *session_id, resume, timeout_ms);
 		if (!ret)
-			ret = send_hello(*push_fd, WIRE__CHANNEL__CHANNEL_PUSH, *session_id, timeout_ms);
+			ret = send_hello(*push_fd, WIRE__CHANNEL__CHANNEL_PUSH, *session_id, resume, timeout_ms);
 		if (ret) {
 			snprintf(err, err_len, "sending hello: %s", strerror(-ret));
 			goto out;
@@ -106,6 +109,15 @@ static int exchange_hellos(int *demand_fd, int *push_fd, bool connected, uint64_
 				 timeout_ms, err, err_len);
 	if (ret)
 		goto out;
+	if (first.resume != resume || second.resume != resume) {
+		snprintf(err, err_len, resume ? "expected connections resuming session %llx, got a new "
+					       "session" : "no session to resume here",
+			 (unsigned long long)*session_id);
+		wire_send_error(*demand_fd, WIRE__ERROR_CODE__ERROR_PROTOCOL, err);
+		wire_send_error(*push_fd, WIRE__ERROR_CODE__ERROR_PROTOCOL, err);
+		ret = -EPROTO;
+		goto out;
+	}
 	if (first.channel == second.channel || first.session_id != second.session_id ||
 	    (*session_id && first.session_id != *session_id)) {
 		snprintf(err, err_len, "the two connections do not form one session "
@@ -123,9 +135,9 @@ static int exchange_hellos(int *demand_fd, int *push_fd, bool connected, uint64_
 		*push_fd = tmp;
 	}
 	*session_id = first.session_id;
-	ret = send_hello(*demand_fd, WIRE__CHANNEL__CHANNEL_DEMAND, *session_id, timeout_ms);
+	ret = send_hello(*demand_fd, WIRE__CHANNEL__CHANNEL_DEMAND, *session_id, resume, timeout_ms);
 	if (!ret)
-		ret = send_hello(*push_fd, WIRE__CHANNEL__CHANNEL_PUSH, *session_id, timeout_ms);
+		ret = send_hello(*push_fd, WIRE__CHANNEL__CHANNEL_PUSH, *session_id, resume, timeout_ms);
 	if (ret)
 		snprintf(err, err_len, "sending hello: %s", strerror(-ret));
 out:
@@ -133,16 +145,18 @@ out:
 	return ret;
 }
 
-int pager_handshake_source(int *demand_fd, int *push_fd, bool connected, uint64_t session_id,
+int pager_handshake_source(int *demand_fd, int *push_fd, bool connected, uint64_t *session_id,
 			   const struct pager_layout *layout, int timeout_ms, char *err,
 			   size_t err_len)
 {
 	Wire__Region storage[WIRE_MAX_REGIONS], *ptrs[WIRE_MAX_REGIONS];
 	struct wire_layout wl;
 	Wire__MemoryLayout msg;
+	uint64_t any_session = 0;
 	int ret;
 
-	ret = exchange_hellos(demand_fd, push_fd, connected, &session_id, timeout_ms, err, err_len);
+	ret = handshake_hellos(demand_fd, push_fd, connected, session_id ? session_id : &any_session,
+			       false, timeout_ms, err, err_len);
 	if (ret)
 		return ret;
 	layout_to_wire(layout, &wl);
@@ -153,16 +167,18 @@ int pager_handshake_source(int *demand_fd, int *push_fd, bool connected, uint64_
 	return ret;
 }
 
-int pager_handshake_dest(int *demand_fd, int *push_fd, bool connected, uint64_t session_id,
+int pager_handshake_dest(int *demand_fd, int *push_fd, bool connected, uint64_t *session_id,
 			 struct pager_layout *layout, int timeout_ms, char *err, size_t err_len)
 {
 	struct wire_layout wl;
 	struct wire_arena *arena;
 	ProtobufCMessage *msg;
 	unsigned int type;
+	uint64_t any_session = 0;
 	int ret;
 
-	ret = exchange_hellos(demand_fd, push_fd, connected, &session_id, timeout_ms, err, err_len);
+	ret = handshake_hellos(demand_fd, push_fd, connected, session_id ? session_id : &any_session,
+			       false, timeout_ms, err, err_len);
 	if (ret)
 		return ret;
 	arena = malloc(sizeof(*arena));

@@ -47,6 +47,10 @@ int listener_create(struct pager *p)
 		return -ENOMEM;
 	l->p = p;
 	p->listener = l;
+	requests_init(&l->requests);
+	l->faults.requests = &l->requests;
+	l->conn = CONN_UP;
+	l->last_rx_ns = clock_now_ns();
 	wire_arena_init(&l->arena);
 	region_table_wire_layout(&p->regions, &l->layout);
 	ret = tx_queue_init(&l->tx, TX_QUEUE_BYTES);
@@ -78,6 +82,7 @@ void listener_destroy(struct pager *p)
 	for (i = 0; i < CH_COUNT; i++)
 		rx_buffer_free(&l->rx[i]);
 	tx_queue_free(&l->tx);
+	requests_free(&l->requests);
 	free(l);
 }
 
@@ -141,9 +146,11 @@ static void on_tx(struct listener *l, int res)
 	const uint8_t *buf;
 	size_t len;
 
-	if (res < 0) {
-		listener_fail(l, res, "sending requests on the demand connection: %s",
-			      strerror(-res));
+	if (res < 0 || l->conn != CONN_UP) {
+		l->tx.busy = false;
+		if (res < 0)
+			listener_lose(l, "sending requests on the demand connection: %s",
+				      strerror(-res));
 		return;
 	}
 	if (tx_queue_sent(&l->tx, (size_t)res, &buf, &len))
@@ -153,8 +160,11 @@ static void on_tx(struct listener *l, int res)
 static void on_rx(struct listener *l, enum channel_index ch, int res)
 {
 	l->rx_armed[ch] = false;
+	if (l->conn != CONN_UP)
+		return; /* the last receive of a lost connection: its bytes go with it */
 	if (res > 0) {
 		rx_buffer_commit(&l->rx[ch], (size_t)res);
+		l->last_rx_ns = clock_now_ns();
 		return;
 	}
 	l->rx_eof[ch] = true;
@@ -162,7 +172,7 @@ static void on_rx(struct listener *l, enum channel_index ch, int res)
 		return; /* judged by check_eof() once the frames before it are taken */
 	if (l->complete_sent || (ch == CH_PUSH && l->push_done))
 		return;
-	listener_fail(l, res, "%s connection to the source: %s", channel_name(ch), strerror(-res));
+	listener_lose(l, "%s connection to the source: %s", channel_name(ch), strerror(-res));
 }
 
 static void check_complete(struct listener *l)
@@ -171,7 +181,7 @@ static void check_complete(struct listener *l)
 	Wire__Complete msg = WIRE__COMPLETE__INIT;
 	uint32_t i;
 
-	if (l->complete_sent || l->failed || region_table_missing(&p->regions))
+	if (l->complete_sent || l->failed || l->conn != CONN_UP || region_table_missing(&p->regions))
 		return;
 	if (!l->all_present) {
 		/* Every page is present: nothing can fault any more, so registration can go. */
@@ -189,6 +199,10 @@ static void check_complete(struct listener *l)
 	}
 	/* A full send queue only delays the message to a later turn. */
 	msg.pages_received = p->regions.pages_total;
+	/* The owner's digest of what was installed: the source confirms it before it ends. */
+	if (p->opts.completion_digest)
+		msg.has_digest = p->opts.completion_digest(p->opts.completion_digest_opaque,
+							   &msg.memory_digest);
 	if (!tx_queue_frame(&l->tx, WIRE_COMPLETE, &msg.base))
 		l->complete_sent = true;
 }
@@ -225,6 +239,7 @@ static void dispatch_cqe(struct listener *l, const struct io_uring_cqe *cqe, boo
 			logger_warn(&l->p->log, "pager: reading the control eventfd: %s",
 				    strerror(errno));
 		l->stop = __atomic_load_n(&l->p->stop_requested, __ATOMIC_ACQUIRE);
+		listener_adopt(l);
 		if (!(cqe->flags & IORING_CQE_F_MORE))
 			arm_poll(l, l->p->ctl_fd, TAG_CTL);
 		break;
@@ -292,6 +307,28 @@ static void drain_complete(struct listener *l)
 	}
 }
 
+/*
+ * Submits, and waits for a completion unless work is left (backlog: only peek), at most until
+ * the next timer (a request's timeout, the silent-peer or the reconnect deadline).
+ */
+static int submit_and_wait(struct listener *l, bool backlog, uint64_t next)
+{
+	uint64_t now = clock_now_ns();
+	struct __kernel_timespec wait;
+	struct io_uring_cqe *cqe;
+	int ret;
+
+	if (backlog)
+		return io_uring_submit(&l->ring);
+	if (!next)
+		return io_uring_submit_and_wait(&l->ring, 1);
+	next = next > now ? next - now : 1;
+	wait = (struct __kernel_timespec){ .tv_sec = (long long)(next / 1000000000ull),
+					   .tv_nsec = (long long)(next % 1000000000ull) };
+	ret = io_uring_submit_and_wait_timeout(&l->ring, &cqe, 1, &wait, NULL);
+	return ret == -ETIME ? 0 : ret;
+}
+
 void *listener_main(void *arg)
 {
 	struct pager *p = arg;
@@ -312,15 +349,22 @@ void *listener_main(void *arg)
 	check_complete(l);
 	while (!l->stop && l->ring_ready) {
 		bool uffd_ready = false;
+		uint64_t next;
 
-		if (!l->failed) {
-			arm_rx(l, CH_DEMAND);
-			arm_rx(l, CH_PUSH);
+		/* A lost connection whose last operations are reaped is closed before any wait. */
+		listener_finish_lose(l);
+		/* Timers first: a request they send again goes out with this turn's flush. */
+		next = listener_timers(l, clock_now_ns());
+
+		if (l->conn == CONN_UP) {
+			if (!l->failed) {
+				arm_rx(l, CH_DEMAND);
+				arm_rx(l, CH_PUSH);
+			}
+			/* After a failure too: the Error message to the source is queued there. */
+			flush_tx(l);
 		}
-		/* After a failure too: the Error message to the source is queued there. */
-		flush_tx(l);
-		/* Push frames left by the budget are work without waiting: only peek. */
-		ret = backlog ? io_uring_submit(&l->ring) : io_uring_submit_and_wait(&l->ring, 1);
+		ret = submit_and_wait(l, backlog, next);
 		if (ret < 0 && ret != -EINTR && ret != -EBUSY) {
 			listener_fail(l, ret, "io_uring_enter: %s", strerror(-ret));
 			break;
@@ -337,7 +381,7 @@ void *listener_main(void *arg)
 		}
 		if ((uffd_ready || backlog) && !read_faults(l))
 			continue;
-		backlog = serve_channels(l);
+		backlog = l->conn == CONN_UP && serve_channels(l);
 		if (l->complete_acked || (l->complete_sent && l->rx_eof[CH_DEMAND]))
 			break;
 	}

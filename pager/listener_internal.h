@@ -21,6 +21,12 @@
 
 enum channel_index { CH_DEMAND, CH_PUSH, CH_COUNT };
 
+/*
+ * The connection's life: UP; LOST while the old sockets' last receive and send complete
+ * (after shutdown()); DOWN, closed and waiting for pager_resume()'s new sockets.
+ */
+enum conn_state { CONN_UP, CONN_LOST, CONN_DOWN };
+
 struct listener {
 	struct pager *p;
 	struct io_uring ring;
@@ -31,6 +37,10 @@ struct listener {
 	struct wire_layout layout; /* what page headers are checked against */
 	struct tx_queue tx;
 	struct fault_reader faults;
+	struct request_table requests; /* outstanding demand requests */
+	enum conn_state conn;
+	char lost_reason[384];
+	uint64_t last_rx_ns; /* anything received, on either socket */
 	bool stop, failed, push_done, all_present, complete_sent, complete_acked;
 };
 
@@ -53,5 +63,23 @@ void listener_protocol_error(struct listener *l, int err, Wire__ErrorCode code, 
 bool listener_process_rx(struct listener *l, enum channel_index ch, uint64_t budget);
 /* After process_rx: a close is the normal end after completion, or of the push after PushDone. */
 void listener_check_eof(struct listener *l, enum channel_index ch, bool frames_left);
+
+/*
+ * listener_conn.c: the connection's life. listener_lose() takes a broken connection down (or
+ * fails the pager when recovery is off); the pager waits, disconnected, for new sockets.
+ */
+void listener_lose(struct listener *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same for a stream whose framing is lost, telling the source (Error, ERROR_STREAM). */
+void listener_lose_damaged(struct listener *l, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Once the old sockets' operations are done: closes them, resets the buffers, DOWN. */
+void listener_finish_lose(struct listener *l);
+/* Takes the sockets pager_resume() handed over, if any, and sends every request again. */
+void listener_adopt(struct listener *l);
+/* Request timeouts, the silent-peer and the reconnect deadlines; the next one, 0 for none. */
+uint64_t listener_timers(struct listener *l, uint64_t now);
+/* Requests for every page that is absent and unrequested (after PushDone: lost pages). */
+void listener_request_missing(struct listener *l, uint32_t region, uint64_t first,
+			      uint64_t count);
 
 #endif

@@ -32,6 +32,9 @@ void pager_options_defaults(struct pager_options *opts, size_t size)
 		.listener_cpu = -1,
 		.dead_peer_ms = 10000,
 		.log_level = PAGER_LOG_WARN,
+		.reconnect_timeout_ms = 30000,
+		.request_timeout_ms = 2000,
+		.silence_timeout_ms = 5000,
 	};
 
 	options_fill(opts, size, &defaults, sizeof(defaults));
@@ -149,7 +152,12 @@ const char *pager_error(struct pager *p)
 	return run_state_error(p);
 }
 
-static void signal_listener(struct pager *p)
+const char *pager_disconnect_reason(struct pager *p)
+{
+	return run_state_disconnect_reason(p);
+}
+
+void pager_signal_listener(struct pager *p)
 {
 	uint64_t one = 1;
 
@@ -160,7 +168,7 @@ static void signal_listener(struct pager *p)
 void pager_release_push(struct pager *p)
 {
 	if (!__atomic_exchange_n(&p->push_released, true, __ATOMIC_ACQ_REL))
-		signal_listener(p);
+		pager_signal_listener(p);
 }
 
 bool pager_page_present(const struct pager *p, const void *addr)
@@ -236,7 +244,7 @@ void pager_destroy(struct pager *p)
 		return;
 	if (p->thread_started) {
 		__atomic_store_n(&p->stop_requested, true, __ATOMIC_RELEASE);
-		signal_listener(p);
+		pager_signal_listener(p);
 		pthread_join(p->thread, NULL);
 		listener_destroy(p);
 	}
@@ -259,6 +267,11 @@ void pager_destroy(struct pager *p)
 		close(p->demand_fd);
 	if (p->push_fd >= 0)
 		close(p->push_fd);
+	/* Handed over by pager_resume() but never taken by the listener. */
+	if (p->resume_pending) {
+		close(p->resume_fds[0]);
+		close(p->resume_fds[1]);
+	}
 	close(p->ctl_fd);
 	close(p->uffd);
 	run_state_destroy(p);

@@ -25,12 +25,18 @@
 #include "region.h"
 #include "waiters.h"
 
-/* The life cycle, moved forward only by run_state.c. */
+/*
+ * The life cycle, moved only by run_state.c: IDLE -> RUNNING -> COMPLETE | FAILED, forward
+ * only, except RUNNING <-> DISCONNECTED while a lost connection is being replaced.
+ */
 struct run_state {
 	enum pager_state state;
 	int error;
 	char error_text[640];
+	char disconnect_text[512]; /* why the connection was lost last */
 	uint64_t start_ns, end_ns;
+	uint64_t disconnect_ns;    /* when it was lost (while DISCONNECTED) */
+	uint64_t reconnects, disconnected_ns;
 };
 
 struct listener;
@@ -43,6 +49,9 @@ struct pager {
 	int ctl_fd;
 	bool stop_requested; /* atomics */
 	bool push_released;
+	/* pager_resume() hands new sockets to the listener here, under `lock`. */
+	bool resume_pending;
+	int resume_fds[2];
 	int demand_fd, push_fd;
 	struct region_table regions; /* fixed once started */
 
@@ -72,6 +81,15 @@ bool run_state_fail(struct pager *p, int error, const char *text);
 void run_state_complete(struct pager *p);
 enum pager_state run_state_get(struct pager *p);
 int run_state_wait(struct pager *p, int timeout_ms);
+/* pager.c: wakes the listener to look at stop_requested, push_released, resume_pending. */
+void pager_signal_listener(struct pager *p);
+
+/* RUNNING -> DISCONNECTED, with why; RUNNING again when new connections are adopted. */
+void run_state_disconnect(struct pager *p, const char *why);
+void run_state_reconnect(struct pager *p);
+const char *run_state_disconnect_reason(struct pager *p);
+/* Waits (bounded) while RUNNING: true once DISCONNECTED. */
+bool run_state_wait_disconnected(struct pager *p, int timeout_ms);
 const char *run_state_error(struct pager *p);
 
 #endif

@@ -16,6 +16,10 @@ int pager_get_stats(struct pager *p, struct pager_stats *s)
 	s->pages_present = p->regions.pages_total - region_table_missing(&p->regions);
 	if (p->run.start_ns)
 		s->duration_ns = (p->run.end_ns ? p->run.end_ns : clock_now_ns()) - p->run.start_ns;
+	s->reconnects = p->run.reconnects;
+	s->disconnected_ns = p->run.disconnected_ns;
+	if (p->run.state == PAGER_STATE_DISCONNECTED)
+		s->disconnected_ns += clock_now_ns() - p->run.disconnect_ns;
 	pthread_mutex_unlock(&p->lock);
 	return 0;
 }
@@ -46,6 +50,10 @@ void pager_stats_write_json(const struct pager_stats *s, FILE *out)
 	json_kv_u64(&j, "faults_present", s->faults_present);
 	json_kv_u64(&j, "requests_sent", s->requests_sent);
 	json_kv_u64(&j, "install_retries", s->install_retries);
+	json_kv_u64(&j, "reconnects", s->reconnects);
+	json_kv_double(&j, "disconnected_ms", (double)s->disconnected_ns / 1e6, 3);
+	json_kv_u64(&j, "pages_rerequested", s->pages_rerequested);
+	json_kv_u64(&j, "pages_corrupt", s->pages_corrupt);
 	json_kv_double(&j, "duration_ms", (double)s->duration_ns / 1e6, 3);
 	json_key(&j, "fault_latency_us");
 	json_object_begin(&j);

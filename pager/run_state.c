@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The pager's life cycle: IDLE -> RUNNING -> COMPLETE | FAILED, forward only, under the lock,
- * with a broadcast on every move for pager_wait().
+ * The pager's life cycle: IDLE -> RUNNING -> COMPLETE | FAILED, forward only, and RUNNING <->
+ * DISCONNECTED while a lost connection is replaced; under the lock, with a broadcast on every
+ * move for pager_wait() and for owners watching pager_state().
  */
 #include "pager_internal.h"
 #include "clock.h"
@@ -50,8 +51,10 @@ bool run_state_fail(struct pager *p, int error, const char *text)
 	bool moved;
 
 	pthread_mutex_lock(&p->lock);
-	moved = p->run.state == PAGER_STATE_RUNNING;
+	moved = p->run.state == PAGER_STATE_RUNNING || p->run.state == PAGER_STATE_DISCONNECTED;
 	if (moved) {
+		if (p->run.state == PAGER_STATE_DISCONNECTED)
+			p->run.disconnected_ns += clock_now_ns() - p->run.disconnect_ns;
 		p->run.state = PAGER_STATE_FAILED;
 		p->run.error = error < 0 ? error : -EIO;
 		p->run.end_ns = clock_now_ns();
@@ -98,7 +101,8 @@ int run_state_wait(struct pager *p, int timeout_ms)
 		}
 	}
 	pthread_mutex_lock(&p->lock);
-	while (p->run.state == PAGER_STATE_RUNNING && ret != ETIMEDOUT) {
+	while ((p->run.state == PAGER_STATE_RUNNING || p->run.state == PAGER_STATE_DISCONNECTED) &&
+	       ret != ETIMEDOUT) {
 		if (timeout_ms < 0)
 			pthread_cond_wait(&p->changed, &p->lock);
 		else
@@ -129,4 +133,58 @@ const char *run_state_error(struct pager *p)
 	text = p->run.state == PAGER_STATE_FAILED ? p->run.error_text : "";
 	pthread_mutex_unlock(&p->lock);
 	return text;
+}
+
+void run_state_disconnect(struct pager *p, const char *why)
+{
+	pthread_mutex_lock(&p->lock);
+	if (p->run.state == PAGER_STATE_RUNNING) {
+		p->run.state = PAGER_STATE_DISCONNECTED;
+		p->run.disconnect_ns = clock_now_ns();
+		snprintf(p->run.disconnect_text, sizeof(p->run.disconnect_text), "%s", why);
+		pthread_cond_broadcast(&p->changed);
+	}
+	pthread_mutex_unlock(&p->lock);
+}
+
+void run_state_reconnect(struct pager *p)
+{
+	pthread_mutex_lock(&p->lock);
+	if (p->run.state == PAGER_STATE_DISCONNECTED) {
+		p->run.state = PAGER_STATE_RUNNING;
+		p->run.reconnects++;
+		p->run.disconnected_ns += clock_now_ns() - p->run.disconnect_ns;
+		pthread_cond_broadcast(&p->changed);
+	}
+	pthread_mutex_unlock(&p->lock);
+}
+
+const char *run_state_disconnect_reason(struct pager *p)
+{
+	const char *text;
+
+	pthread_mutex_lock(&p->lock);
+	text = p->run.disconnect_text;
+	pthread_mutex_unlock(&p->lock);
+	return text;
+}
+
+bool run_state_wait_disconnected(struct pager *p, int timeout_ms)
+{
+	struct timespec deadline;
+	int ret = 0;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += timeout_ms / 1000;
+	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&p->lock);
+	while (p->run.state == PAGER_STATE_RUNNING && ret != ETIMEDOUT)
+		ret = pthread_cond_timedwait(&p->changed, &p->lock, &deadline);
+	ret = p->run.state == PAGER_STATE_DISCONNECTED;
+	pthread_mutex_unlock(&p->lock);
+	return ret;
 }

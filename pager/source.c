@@ -113,6 +113,14 @@ int pager_source_serve(struct pager_source *src, int demand_fd, int push_fd)
 
 	if (!layout)
 		return -ENOMEM;
+	/* Served again after a resume: the last session's outcome is history. */
+	pthread_mutex_lock(&src->lock);
+	src->error = 0;
+	src->lost = false;
+	src->error_text[0] = 0;
+	pthread_mutex_unlock(&src->lock);
+	__atomic_store_n(&src->stop, false, __ATOMIC_RELEASE);
+	__atomic_store_n(&src->prepage_hint, 0, __ATOMIC_RELEASE);
 	pager_source_layout(src, &public_layout);
 	layout_to_wire(&public_layout, layout);
 	src->demand_fd = demand_fd;
@@ -136,8 +144,8 @@ int pager_source_serve(struct pager_source *src, int demand_fd, int push_fd)
 		pthread_join(push_thread, NULL);
 	}
 	pthread_mutex_lock(&src->lock);
-	if (!ret && src->error)
-		ret = src->error;
+	if (src->error)
+		ret = src->lost ? -ENOTCONN : src->error;
 	pthread_mutex_unlock(&src->lock);
 out:
 	free(layout);
@@ -160,6 +168,12 @@ void pager_source_get_stats(struct pager_source *src, struct pager_source_stats 
 	out->bytes_sent = __atomic_load_n(&src->stats.bytes_sent, __ATOMIC_RELAXED);
 	out->pages_precopy = __atomic_load_n(&src->stats.pages_precopy, __ATOMIC_RELAXED);
 	out->pages_discarded = __atomic_load_n(&src->stats.pages_discarded, __ATOMIC_RELAXED);
+	out->reconnects = __atomic_load_n(&src->stats.reconnects, __ATOMIC_RELAXED);
+	out->pages_resent = __atomic_load_n(&src->stats.pages_resent, __ATOMIC_RELAXED);
+	pthread_mutex_lock(&src->lock);
+	out->dest_digest_valid = src->stats.dest_digest_valid;
+	out->dest_digest = src->stats.dest_digest;
+	pthread_mutex_unlock(&src->lock);
 }
 
 void pager_source_stats_write_json(const struct pager_source_stats *s, FILE *out)
@@ -177,6 +191,8 @@ void pager_source_stats_write_json(const struct pager_source_stats *s, FILE *out
 	json_kv_u64(&j, "pages_precopy", s->pages_precopy);
 	json_kv_u64(&j, "pages_discarded", s->pages_discarded);
 	json_kv_u64(&j, "bytes_sent", s->bytes_sent);
+	json_kv_u64(&j, "reconnects", s->reconnects);
+	json_kv_u64(&j, "pages_resent", s->pages_resent);
 	json_object_end(&j);
 }
 

@@ -34,7 +34,7 @@ static int serve_request(struct pager_source *src, const struct wire_layout *lay
 				&demanded);
 	stat_add(&src->stats.pages_demand, demanded);
 	if (ret) {
-		source_fail(src, ret, "answering a page request: %s", strerror(-ret));
+		source_lost(src, ret, "answering a page request: %s", strerror(-ret));
 		return ret;
 	}
 	if (src->opts.prepage_window)
@@ -55,13 +55,25 @@ static int on_message(struct pager_source *src, const struct wire_layout *layout
 	case WIRE_PAGE_REQUEST:
 		ret = serve_request(src, layout, (const Wire__PageRequest *)msg);
 		return ret ? ret : 1;
-	case WIRE_COMPLETE:
+	case WIRE_COMPLETE: {
+		const Wire__Complete *done = (const Wire__Complete *)msg;
+
 		__atomic_store_n(&src->stop, true, __ATOMIC_RELEASE);
-		ack.pages_received = ((const Wire__Complete *)msg)->pages_received;
+		pthread_mutex_lock(&src->lock);
+		src->stats.dest_digest_valid = done->has_digest;
+		src->stats.dest_digest = done->memory_digest;
+		pthread_mutex_unlock(&src->lock);
+		ack.pages_received = done->pages_received;
 		wire_send(src->demand_fd, WIRE_COMPLETE, &ack.base, src->opts.io_timeout_ms);
 		return 0;
+	}
 	case WIRE_ERROR:
 		e = (const Wire__Error *)msg;
+		if (e->code == WIRE__ERROR_CODE__ERROR_STREAM) {
+			source_lost(src, -ECONNRESET, "the destination found the stream damaged: %s",
+				    e->text ? e->text : "");
+			return -ECONNRESET;
+		}
 		source_fail(src, -EREMOTEIO, "the destination reported error %d: %s", e->code,
 			    e->text ? e->text : "");
 		return -EREMOTEIO;
@@ -87,10 +99,17 @@ int source_demand_loop(struct pager_source *src, const struct wire_layout *layou
 	source_pin_self(src, src->opts.demand_cpu, "demand");
 	do {
 		ret = wire_recv(src->demand_fd, arena, &type, &msg, -1);
+		if (ret == -EPROTO || ret == -EMSGSIZE || ret == -ENOMEM) {
+			/* Framing lost on the way: a new connection mends it. */
+			wire_send_error(src->demand_fd, WIRE__ERROR_CODE__ERROR_STREAM,
+					"the demand stream is damaged");
+			source_lost(src, ret, "the demand stream from the destination is damaged: %s",
+				    strerror(-ret));
+			break;
+		}
 		if (ret) {
-			source_fail(src, ret, "the destination %s before completion",
-				    ret == -ECONNRESET ? "closed the demand connection"
-						       : strerror(-ret));
+			source_lost(src, ret, "the demand connection %s before completion",
+				    ret == -ECONNRESET ? "was closed" : strerror(-ret));
 			break;
 		}
 		ret = on_message(src, layout, type, msg);

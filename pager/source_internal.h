@@ -43,8 +43,9 @@ struct pager_source {
 
 	pthread_mutex_t lock;
 	int error;
+	bool lost; /* the error was the connection's: pager_source_resume() can recover */
 	char error_text[512];
-	struct pager_source_stats stats; /* updated with atomics */
+	struct pager_source_stats stats; /* updated with atomics; dest_digest under lock */
 };
 
 /* Atomically sets a bit; true if it was already set. */
@@ -80,6 +81,9 @@ static inline uint64_t prepage_hint_make(uint32_t region, uint64_t page)
 
 /* source_threads.c: records the first error (later ones are their consequences) and stops. */
 void source_fail(struct pager_source *src, int error, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* The same for a lost connection (closed, reset, timed out, damaged): recoverable. */
+void source_lost(struct pager_source *src, int error, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /*

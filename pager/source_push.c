@@ -77,7 +77,7 @@ void *source_push_main(void *arg)
 		ret = wire_send(src->push_fd, WIRE_PUSH_DONE, &done.base, src->opts.io_timeout_ms);
 	}
 	if (ret && !source_stopped(src)) {
-		source_fail(src, ret, "push connection: %s", strerror(-ret));
+		source_lost(src, ret, "push connection: %s", strerror(-ret));
 		/* Wake the demand loop out of its receive. */
 		shutdown(src->demand_fd, SHUT_RD);
 	}

@@ -67,6 +67,8 @@ static int send_run(struct pager_source *src, int fd, const struct source_region
 	hdr.length = count * src->page_size;
 	hdr.flags = (zero ? WIRE_PAGE_FLAG_ZERO : 0) | (request_id ? WIRE_PAGE_FLAG_DEMAND : 0);
 	hdr.request_id = request_id;
+	hdr.checksum = wire_page_checksum(hdr.region, hdr.offset, hdr.length, hdr.flags,
+					  zero ? NULL : r->base + hdr.offset, zero ? 0 : hdr.length);
 	head_len = wire_encode(WIRE_PAGE, &hdr.base, head, sizeof(head));
 	if (head_len < 0)
 		return (int)head_len;

@@ -8,20 +8,38 @@
 #include <stdio.h>
 #include <string.h>
 
+static void record(struct pager_source *src, int error, bool lost, const char *fmt, va_list ap)
+{
+	pthread_mutex_lock(&src->lock);
+	if (!src->error) {
+		src->error = error < 0 ? error : -EIO;
+		src->lost = lost;
+		vsnprintf(src->error_text, sizeof(src->error_text), fmt, ap);
+		if (lost)
+			logger_warn(&src->log, "source: connection lost: %s", src->error_text);
+		else
+			logger_err(&src->log, "source: %s", src->error_text);
+	}
+	pthread_mutex_unlock(&src->lock);
+	__atomic_store_n(&src->stop, true, __ATOMIC_RELEASE);
+}
+
 void source_fail(struct pager_source *src, int error, const char *fmt, ...)
 {
 	va_list ap;
 
-	pthread_mutex_lock(&src->lock);
-	if (!src->error) {
-		src->error = error < 0 ? error : -EIO;
-		va_start(ap, fmt);
-		vsnprintf(src->error_text, sizeof(src->error_text), fmt, ap);
-		va_end(ap);
-		logger_err(&src->log, "source: %s", src->error_text);
-	}
-	pthread_mutex_unlock(&src->lock);
-	__atomic_store_n(&src->stop, true, __ATOMIC_RELEASE);
+	va_start(ap, fmt);
+	record(src, error, false, fmt, ap);
+	va_end(ap);
+}
+
+void source_lost(struct pager_source *src, int error, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	record(src, error, true, fmt, ap);
+	va_end(ap);
 }
 
 void source_pin_self(struct pager_source *src, int cpu, const char *what)

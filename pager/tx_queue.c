@@ -62,3 +62,9 @@ bool tx_queue_sent(struct tx_queue *tx, size_t n, const uint8_t **buf, size_t *l
 	tx->busy = false;
 	return false;
 }
+
+void tx_queue_reset(struct tx_queue *tx)
+{
+	tx->fill_len = tx->flight_len = tx->flight_done = 0;
+	tx->busy = false;
+}

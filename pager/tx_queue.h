@@ -21,6 +21,8 @@ struct tx_queue {
 int tx_queue_init(struct tx_queue *tx, size_t cap);
 void tx_queue_free(struct tx_queue *tx);
 
+/* Drops everything queued and in flight (the connection it was for is gone). */
+void tx_queue_reset(struct tx_queue *tx);
 /* Appends a frame: 0, or -EMSGSIZE when the fill buffer has no room for it. */
 int tx_queue_frame(struct tx_queue *tx, enum wire_type type, const ProtobufCMessage *msg);
 

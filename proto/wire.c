@@ -10,12 +10,12 @@ static const struct {
 	size_t max_body;
 	const ProtobufCMessageDescriptor *desc;
 } wire_types[WIRE_TYPE_END] = {
-	[WIRE_HELLO] = { "hello", 64, &wire__hello__descriptor },
+	[WIRE_HELLO] = { "hello", 80, &wire__hello__descriptor },
 	[WIRE_LAYOUT] = { "memory-layout", 64 * 48, &wire__memory_layout__descriptor },
 	[WIRE_PAGE_REQUEST] = { "page-request", 48, &wire__page_request__descriptor },
-	[WIRE_PAGE] = { "page", 48, &wire__page_header__descriptor },
+	[WIRE_PAGE] = { "page", 64, &wire__page_header__descriptor },
 	[WIRE_PUSH_DONE] = { "push-done", 16, &wire__push_done__descriptor },
-	[WIRE_COMPLETE] = { "complete", 16, &wire__complete__descriptor },
+	[WIRE_COMPLETE] = { "complete", 32, &wire__complete__descriptor },
 	[WIRE_ERROR] = { "error", 16 + WIRE_MAX_ERROR_TEXT, &wire__error__descriptor },
 	/* The owner's decoders hold their own, tighter caps. */
 	[WIRE_VM_CONFIG] = { "vm-config", WIRE_MAX_OPAQUE_BODY, NULL },
@@ -24,6 +24,9 @@ static const struct {
 	/* 1024 ranges of at most 11 + 6 bytes, and framing. */
 	[WIRE_DISCARD] = { "discard", 20 * 1024, &wire__discard__descriptor },
 	[WIRE_SWITCHOVER] = { "switchover", 32, &wire__switchover__descriptor },
+	[WIRE_PRESENT_BITMAP] = { "present-bitmap", 32 + WIRE_MAX_BITMAP_BYTES,
+				  &wire__present_bitmap__descriptor },
+	[WIRE_RESUME_READY] = { "resume-ready", 16, &wire__resume_ready__descriptor },
 };
 
 bool wire_type_is_opaque(unsigned int type)

@@ -19,13 +19,14 @@
 #include "wire.pb-c.h"
 
 #define WIRE_MAGIC 0x50474d31u /* "PGM1" */
-#define WIRE_VERSION 1u
+#define WIRE_VERSION 2u
 #define WIRE_FRAME_HDR_SIZE 8u
 #define WIRE_MAX_REGIONS 64u
 #define WIRE_MAX_REQUEST_PAGES 64u
 #define WIRE_MAX_PAGE_RUN (256u * 1024u)
 #define WIRE_MAX_ERROR_TEXT 512u
 #define WIRE_MAX_DISCARD_RANGES 1024u
+#define WIRE_MAX_BITMAP_BYTES (32u * 1024u) /* one PresentBitmap: 262144 pages */
 /*
  * Frames whose body the owner of the connection decodes (VM config and state): the wire layer
  * caps them all at this, and each decoder checks its own tighter cap, declared beside it.
@@ -50,6 +51,8 @@ enum wire_type {
 	WIRE_VCPU_STATE = 10, /* body: VcpuState, likewise */
 	WIRE_DISCARD = 11,
 	WIRE_SWITCHOVER = 12,
+	WIRE_PRESENT_BITMAP = 13,
+	WIRE_RESUME_READY = 14,
 	WIRE_TYPE_END,
 };
 
@@ -126,6 +129,16 @@ int wire_check_discard(const Wire__Discard *msg, const struct wire_layout *layou
 		       uint32_t page_size, char *err, size_t err_len);
 int wire_check_page_header(const Wire__PageHeader *hdr, const struct wire_layout *layout,
 			   uint32_t page_size, char *err, size_t err_len);
+int wire_check_present_bitmap(const Wire__PresentBitmap *msg, const struct wire_layout *layout,
+			      uint32_t page_size, char *err, size_t err_len);
+
+/*
+ * The checksum a PageHeader carries: XXH3-64 of the payload (len bytes, NULL and 0 for a zero
+ * run) seeded with the header's region, offset, length and flags, so that it binds the bytes
+ * to the address they are for.
+ */
+uint64_t wire_page_checksum(uint32_t region, uint64_t offset, uint32_t length, uint32_t flags,
+			    const void *payload, size_t len);
 
 /* Blocking message I/O for handshakes and the source's request loop (timeout -1: none). */
 int wire_send(int fd, enum wire_type type, const ProtobufCMessage *msg, int timeout_ms);

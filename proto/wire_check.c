@@ -162,3 +162,27 @@ int wire_check_page_header(const Wire__PageHeader *hdr, const struct wire_layout
 			    hdr->request_id);
 	return check_range(layout, page_size, hdr->region, hdr->offset, hdr->length, err, err_len);
 }
+
+int wire_check_present_bitmap(const Wire__PresentBitmap *msg, const struct wire_layout *layout,
+			      uint32_t page_size, char *err, size_t err_len)
+{
+	uint64_t pages = (uint64_t)msg->bits.len * 8;
+	const struct wire_region *r;
+
+	if (!msg->bits.len || msg->bits.len > WIRE_MAX_BITMAP_BYTES || msg->first_page % 8)
+		return fail(err, err_len, -EINVAL,
+			    "present bitmap of %zu bytes at page %" PRIu64 " (1..%u bytes, at a "
+			    "multiple of 8 pages)", msg->bits.len, msg->first_page,
+			    WIRE_MAX_BITMAP_BYTES);
+	if (msg->region >= layout->n_regions)
+		return fail(err, err_len, -ERANGE, "region %u does not exist (%u regions)",
+			    msg->region, layout->n_regions);
+	r = &layout->regions[msg->region];
+	/* The last byte may run past the region's end: the receiver ignores its spare bits. */
+	if (msg->first_page >= r->size / page_size ||
+	    pages - 8 >= r->size / page_size - msg->first_page)
+		return fail(err, err_len, -ERANGE,
+			    "present bitmap of pages %" PRIu64 "+%" PRIu64 " outside region %u",
+			    msg->first_page, pages, msg->region);
+	return 0;
+}

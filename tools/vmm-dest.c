@@ -22,6 +22,8 @@ static void usage(FILE *out)
 		"                           before it is stopped and checked (default 200)\n"
 		"      --timeout MS         bound on waiting for the source and on each phase\n"
 		"                           (default: wait for the source forever, 120000 per phase)\n"
+		"      --reconnect-timeout MS  after a lost connection, wait this long for the source\n"
+		"                           to reconnect and resume (default 30000; 0: fail at once)\n"
 		"      --json FILE          write the stats as JSON ('-': stdout)\n"
 		"      --port-file FILE     write the listening port here (useful with port 0)\n"
 		"  -q, --quiet              errors only\n"
@@ -32,7 +34,10 @@ static void usage(FILE *out)
 		MIG_DEFAULT_PORT);
 }
 
-enum { OPT_LISTENER_CPU = 256, OPT_WATCHDOG, OPT_RUN_AFTER, OPT_TIMEOUT, OPT_JSON, OPT_PORT_FILE };
+enum {
+	OPT_LISTENER_CPU = 256, OPT_WATCHDOG, OPT_RUN_AFTER, OPT_TIMEOUT, OPT_RECONNECT, OPT_JSON,
+	OPT_PORT_FILE
+};
 
 static const struct option long_options[] = {
 	{ "listen", required_argument, NULL, 'l' },
@@ -40,6 +45,7 @@ static const struct option long_options[] = {
 	{ "watchdog", required_argument, NULL, OPT_WATCHDOG },
 	{ "run-after", required_argument, NULL, OPT_RUN_AFTER },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "reconnect-timeout", required_argument, NULL, OPT_RECONNECT },
 	{ "json", required_argument, NULL, OPT_JSON },
 	{ "port-file", required_argument, NULL, OPT_PORT_FILE },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -76,6 +82,11 @@ static void parse_options(int argc, char **argv, struct mig_dest_opts *o)
 			o->timeout_ms = (int)v;
 			o->accept_timeout_ms = (int)v;
 			break;
+		case OPT_RECONNECT:
+			if (parse_u64(optarg, 0, INT32_MAX, &v))
+				die("bad --reconnect-timeout '%s'", optarg);
+			o->reconnect_timeout_ms = (unsigned int)v;
+			break;
 		case OPT_JSON: o->json_path = optarg; break;
 		case OPT_PORT_FILE: o->port_file = optarg; break;
 		case 'q': log_max_level = LOG_ERR; break;
@@ -99,6 +110,7 @@ int main(int argc, char **argv)
 		.watchdog_ms = 2000,
 		.timeout_ms = 120000,
 		.run_after_complete_ms = 200,
+		.reconnect_timeout_ms = 30000,
 	};
 
 	log_set_prefix("vmm-dest");

@@ -31,15 +31,18 @@ static void usage(FILE *out)
 		"      --no-push            serve demand requests only\n"
 		"      --prepage PAGES      pages pushed after each demanded page (default 64)\n"
 		"      --timeout MS         bound on each phase (default 60000)\n"
+		"      --reconnect-timeout MS  after a lost connection, redial the destination and\n"
+		"                           resume for this long (default 30000; 0: fail at once)\n"
 		"      --json FILE          write the source's stats as JSON ('-': stdout)\n"
 		"  -q, --quiet              errors only\n"
 		"  -h, --help\n\n"
-		"Exit: 0 migrated, 1 setup error, 2 connection or protocol failure.\n",
+		"Exit: 0 migrated (the destination confirmed every page and the digest), 1 setup\n"
+		"error, 2 connection or protocol failure, 3 the destination's digest differs.\n",
 		MIG_DEFAULT_PORT, GUEST_MAX_VCPUS);
 }
 
 enum { OPT_SEED = 256, OPT_COUNT, OPT_IRQCHIP, OPT_KVMCLOCK, OPT_SWITCH_AT, OPT_SWITCH_AFTER, OPT_PRECOPY, OPT_NO_PUSH,
-       OPT_PREPAGE, OPT_TIMEOUT, OPT_JSON };
+       OPT_PREPAGE, OPT_TIMEOUT, OPT_RECONNECT, OPT_JSON };
 
 static const struct option long_options[] = {
 	{ "connect", required_argument, NULL, 'c' },
@@ -56,6 +59,7 @@ static const struct option long_options[] = {
 	{ "no-push", no_argument, NULL, OPT_NO_PUSH },
 	{ "prepage", required_argument, NULL, OPT_PREPAGE },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "reconnect-timeout", required_argument, NULL, OPT_RECONNECT },
 	{ "json", required_argument, NULL, OPT_JSON },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -121,6 +125,11 @@ static void parse_option(int opt, struct mig_source_opts *o, bool *count_given)
 			die("bad --timeout '%s'", optarg);
 		o->timeout_ms = (int)v;
 		break;
+	case OPT_RECONNECT:
+		if (parse_u64(optarg, 0, INT32_MAX, &v))
+			die("bad --reconnect-timeout '%s'", optarg);
+		o->reconnect_timeout_ms = (unsigned int)v;
+		break;
 	case OPT_JSON: o->json_path = optarg; break;
 	case 'q': log_max_level = LOG_ERR; break;
 	case 'h': usage(stdout); exit(0);
@@ -152,6 +161,7 @@ int main(int argc, char **argv)
 		.connect = default_connect,
 		.switch_after_ms = 300,
 		.timeout_ms = 60000,
+		.reconnect_timeout_ms = 30000,
 	};
 
 	log_set_prefix("vmm-source");

@@ -65,12 +65,16 @@ struct pager_layout {
  * A mismatch (magic, version, page size, session) is an error on both ends: the side that sees
  * it sends an Error message saying why. After the handshake the owner may exchange its own
  * messages on the demand socket (a VMM sends vCPU state) before serving pages.
+ *
+ * *session_id names the migration: the connecting side picks a random one when it is 0, the
+ * accepting side learns it (or, when it is set, refuses another). Keep it to resume the
+ * session after a lost connection (pager_resume(), pager_source_resume()). NULL: any.
  */
 PAGER_API int pager_handshake_source(int *demand_fd, int *push_fd, bool connected,
-				     uint64_t session_id, const struct pager_layout *layout,
+				     uint64_t *session_id, const struct pager_layout *layout,
 				     int timeout_ms, char *err, size_t err_len);
 PAGER_API int pager_handshake_dest(int *demand_fd, int *push_fd, bool connected,
-				   uint64_t session_id, struct pager_layout *layout, int timeout_ms,
+				   uint64_t *session_id, struct pager_layout *layout, int timeout_ms,
 				   char *err, size_t err_len);
 
 /* ---- Logging (both ends) ---- */
@@ -120,6 +124,26 @@ struct pager_options {
 	pager_log_fn log_fn;
 	void *log_opaque;
 	int log_level;
+	/*
+	 * Recovery. A connection lost after pager_start() (closed, reset, silent, or a damaged
+	 * stream) is not a failure: the pager waits, disconnected, with every fault blocked, for
+	 * the owner to hand it new connections (pager_resume()). After reconnect_timeout_ms
+	 * without one it fails, naming the lost connection (default 30000; 0: fail at once).
+	 */
+	unsigned int reconnect_timeout_ms;
+	/* A demand request unanswered this long is sent again (default 2000). */
+	unsigned int request_timeout_ms;
+	/*
+	 * With requests outstanding and nothing at all received for this long, the connection
+	 * counts as lost (a black-holed path keeps TCP alive but delivers nothing; default 5000).
+	 */
+	unsigned int silence_timeout_ms;
+	/*
+	 * At completion, the owner's digest of every page as installed (e.g. from on_install),
+	 * sent in the Complete message so that the source can confirm it. NULL: none.
+	 */
+	bool (*completion_digest)(void *opaque, uint64_t *digest);
+	void *completion_digest_opaque;
 };
 
 /* Defaults into a struct of `size` bytes; pager_options_init() passes the caller's sizeof. */
@@ -172,6 +196,8 @@ enum pager_state {
 	PAGER_STATE_RUNNING,
 	PAGER_STATE_COMPLETE, /* every page present */
 	PAGER_STATE_FAILED,   /* see pager_error() */
+	/* Running, but the connection to the source was lost: waiting for pager_resume(). */
+	PAGER_STATE_DISCONNECTED,
 };
 
 /* Where the pager is now, without waiting. Any thread, any time. */
@@ -183,6 +209,19 @@ PAGER_API enum pager_state pager_state(struct pager *p);
  * missing pages stay blocked: they are never given wrong or zero data.
  */
 PAGER_API int pager_wait(struct pager *p, int timeout_ms);
+
+/*
+ * While disconnected: resumes the session on two new sockets (the owner accepted or dialled
+ * them; ownership passes to the pager on success). A source may see the loss before the pager
+ * does: while running, this first waits up to timeout_ms for the pager to notice it. The hellos name session_id with the resume
+ * flag; the pager sends which pages it has, then the listener goes on, sending every
+ * outstanding request again. -EBUSY when not disconnected; -errno with the reason in err
+ * (the sockets are the caller's again then).
+ */
+PAGER_API int pager_resume(struct pager *p, int demand_fd, int push_fd, bool connected,
+			   uint64_t session_id, int timeout_ms, char *err, size_t err_len);
+/* Why the connection was lost last (empty if never). */
+PAGER_API const char *pager_disconnect_reason(struct pager *p);
 /* The reason for the failure, a sentence naming the cause and the pages still missing. */
 PAGER_API const char *pager_error(struct pager *p);
 
@@ -239,6 +278,11 @@ struct pager_stats {
 	uint32_t n_threads;
 	struct pager_thread_stats threads[PAGER_MAX_THREAD_STATS];
 	uint64_t threads_other_faults; /* faults of threads past the table */
+	/* Recovery and integrity. */
+	uint64_t reconnects;        /* sessions resumed on new connections */
+	uint64_t disconnected_ns;   /* time spent without a connection */
+	uint64_t pages_rerequested; /* requests sent again (timeout, reconnect, damaged page) */
+	uint64_t pages_corrupt;     /* page runs whose checksum did not match: not installed */
 };
 
 /* A consistent snapshot; safe from any thread at any time. */
@@ -301,9 +345,20 @@ PAGER_API int pager_source_switchover(struct pager_source *src, int fd, uint64_t
 
 /*
  * Serves demand requests and pushes until the destination reports completion (0), or fails
- * (the error; pager_source_error() says why). Both sockets stay owned by the caller.
+ * (the error; pager_source_error() says why): -ENOTCONN when the connection was lost (closed,
+ * reset, timed out, or the destination found the stream damaged), which
+ * pager_source_resume() can recover; anything else is final. Both sockets stay the caller's.
  */
 PAGER_API int pager_source_serve(struct pager_source *src, int demand_fd, int push_fd);
+/*
+ * After pager_source_serve() returned -ENOTCONN (the connection was lost, not refused): on two
+ * new sockets, the hellos resuming session_id, then the destination's list of the pages it
+ * has; pages it lacks are sent again, the rest never. Then call pager_source_serve() again.
+ * 0, or -errno with the reason in err.
+ */
+PAGER_API int pager_source_resume(struct pager_source *src, int *demand_fd, int *push_fd,
+				  bool connected, uint64_t session_id, int timeout_ms, char *err,
+				  size_t err_len);
 PAGER_API const char *pager_source_error(struct pager_source *src);
 
 struct pager_source_stats {
@@ -316,6 +371,10 @@ struct pager_source_stats {
 	uint64_t pages_precopy;       /* pages sent in pre-copy rounds */
 	uint64_t pages_discarded;     /* of those, dropped again at the switch-over */
 	uint64_t bytes_sent;
+	uint64_t reconnects;            /* sessions resumed (pager_source_resume()) */
+	uint64_t pages_resent;          /* pages a lost connection made the source send again */
+	bool dest_digest_valid;         /* the destination's Complete carried its digest: */
+	uint64_t dest_digest;           /* of every page as it installed them */
 };
 PAGER_API void pager_source_get_stats(struct pager_source *src, struct pager_source_stats *out);
 PAGER_API void pager_source_stats_write_json(const struct pager_source_stats *s, FILE *out);

@@ -106,7 +106,7 @@ def handshake(demand, push, layout):
 
 def speak(case, demand, push):
     """What the bad source sends; returns the word vmm-dest's error must name."""
-    version = 2 if case == "version" else 1
+    version = 1 if case == "version" else 2
     demand.sendall(frame(HELLO, hello(version, 1, 7)))
     push.sendall(frame(HELLO, hello(version, 2, 7)))
     if case == "version":

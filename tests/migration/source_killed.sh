@@ -1,6 +1,7 @@
 #!/bin/bash
-# The source dies after the switch-over, with pages still missing (no push): vmm-dest must
-# say so and exit 2 within a bound, its vCPUs never given wrong or zero data, never hanging.
+# The source dies after the switch-over, with pages still missing (no push), and never comes
+# back: vmm-dest waits --reconnect-timeout for it, then says so and exits 2 within a bound,
+# its vCPUs never given wrong or zero data, never hanging.
 #
 # usage: source_killed.sh BUILD_DIR
 set -uo pipefail
@@ -11,7 +12,7 @@ pids=()
 trap 'for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$dir"' EXIT
 
 timeout -s KILL 60 "$build/tools/vmm-dest" --listen 127.0.0.1:0 --port-file "$dir/port" \
-	--timeout 30000 --json "$dir/dest.json" 2>"$dir/dest.log" &
+	--timeout 30000 --reconnect-timeout 1000 --json "$dir/dest.json" 2>"$dir/dest.log" &
 dest=$!
 pids+=($dest)
 for _ in $(seq 200); do [ -s "$dir/port" ] && break; sleep 0.05; done
@@ -35,7 +36,8 @@ python3 - "$dir/dest.json" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
 print(json.dumps(d)[:600])
-if d["status"] != 2 or "source" not in d["failure"] or "missing" not in d["failure"]:
+if d["status"] != 2 or "source" not in d["failure"] or "missing" not in d["failure"] \
+        or "did not come back within 1000 ms" not in d["failure"]:
     print("FAIL: the JSON does not say the source went away with pages missing:", d["failure"])
     sys.exit(1)
 if d["pages_total"] == d["pages_demand"] + d["pages_push"] + d["pages_zero"]:

@@ -73,6 +73,8 @@ static void scripted_source(int lfd, bool slow_page)
 	check(!wire_send(demand, WIRE_LAYOUT, &layout.base, 5000), "layout");
 	if (slow_page) {
 		ph.length = 4096;
+		memset(frame, 0x5a, 4096);
+		ph.checksum = wire_page_checksum(0, 0, 4096, 0, frame, 4096);
 		n = wire_encode(WIRE_PAGE, &ph.base, frame, sizeof(frame));
 		check(n > 0, "encode");
 		memset(frame + n, 0x5a, 4096);

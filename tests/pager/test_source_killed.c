@@ -29,6 +29,7 @@ static void *blocked_main(void *arg)
 
 int main(void)
 {
+	struct pager_options opts;
 	struct source_params sp;
 	struct test_source ts;
 	struct test_dest td;
@@ -43,7 +44,10 @@ int main(void)
 	source_params_init(&sp, 16ull << 20);
 	sp.opts.push = false;
 	test_source_start(&sp, &ts);
-	test_dest_start(&td, ts.port, NULL);
+	/* A source that never comes back: the pager waits this long for it, then fails. */
+	pager_options_init(&opts);
+	opts.reconnect_timeout_ms = 500;
+	test_dest_start(&td, ts.port, &opts);
 
 	for (page = 0; page < 64; page++)
 		(void)*(volatile uint8_t *)(td.bases[0] + page * td.page_size);
@@ -60,6 +64,8 @@ int main(void)
 	ret = pager_wait(td.pager, 10000);
 	elapsed_ms = (clock_now_ns() - t0) / 1000000;
 	check(ret != 0 && ret != -ETIMEDOUT, "pager_wait returned %d: the death went unnoticed", ret);
+	check(strstr(pager_error(td.pager), "did not come back within 500 ms"),
+	      "the failure does not name the lost connection: %s", pager_error(td.pager));
 	check(elapsed_ms < 5000, "the failure took %llu ms to report", (unsigned long long)elapsed_ms);
 	error = pager_error(td.pager);
 	printf("pager error after %llu ms: %s\n", (unsigned long long)elapsed_ms, error);

@@ -17,9 +17,10 @@
 
 static const char *name(enum pager_state s)
 {
-	static const char *const names[] = { "idle", "running", "complete", "failed" };
+	static const char *const names[] = { "idle", "running", "complete", "failed",
+					     "disconnected" };
 
-	return s <= PAGER_STATE_FAILED ? names[s] : "?";
+	return s <= PAGER_STATE_DISCONNECTED ? names[s] : "?";
 }
 
 #define check_state(p, want)                                                              \
@@ -59,20 +60,28 @@ static void to_complete(void)
 	printf("idle -> running -> complete\n");
 }
 
-/* running -> failed when the source dies; failed stays failed. */
+/* running -> disconnected when the source dies -> failed when it does not come back. */
 static void to_failed(void)
 {
+	struct pager_options opts;
 	struct source_params sp;
 	struct test_source ts;
 	struct test_dest td;
-	int ret, status;
+	int ret, status, i;
 
 	source_params_init(&sp, SIZE);
 	sp.opts.push = false;
 	test_source_start(&sp, &ts);
-	test_dest_start(&td, ts.port, NULL);
+	pager_options_init(&opts);
+	opts.reconnect_timeout_ms = 1000;
+	test_dest_start(&td, ts.port, &opts);
 	check_state(td.pager, PAGER_STATE_RUNNING);
 	check(!kill(ts.pid, SIGKILL), "SIGKILL");
+	for (i = 0; i < 500 && pager_state(td.pager) == PAGER_STATE_RUNNING; i++)
+		usleep(1000);
+	check_state(td.pager, PAGER_STATE_DISCONNECTED);
+	check(strstr(pager_disconnect_reason(td.pager), "closed"), "disconnect reason: %s",
+	      pager_disconnect_reason(td.pager));
 	ret = pager_wait(td.pager, 10000);
 	check(ret != 0 && ret != -ETIMEDOUT, "pager_wait returned %d after the source died", ret);
 	check_state(td.pager, PAGER_STATE_FAILED);

@@ -150,7 +150,7 @@ static int handshake(struct fake_dest *d, const Mig__VmConfig *msg, char *err, s
 	d->fds[0] = demand[1];
 	d->fds[1] = push[1];
 	assert_int_equal(pthread_create(&thread, NULL, fake_dest_main, d), 0);
-	ret = mig_source_handshake(&demand[0], &push[0], &layout, msg, err, err_len);
+	ret = mig_source_handshake(&demand[0], &push[0], NULL, &layout, msg, err, err_len);
 	assert_int_equal(pthread_join(thread, NULL), 0);
 	assert_int_equal(d->handshake, 0);
 	assert_int_equal(d->layout.n_regions, 2);

@@ -124,6 +124,7 @@ static void test_type_names_and_caps(void **state)
 		[WIRE_ERROR] = "error",		  [WIRE_VM_CONFIG] = "vm-config",
 		[WIRE_VM_STATE] = "vm-state",	  [WIRE_VCPU_STATE] = "vcpu-state",
 		[WIRE_DISCARD] = "discard",	  [WIRE_SWITCHOVER] = "switchover",
+		[WIRE_PRESENT_BITMAP] = "present-bitmap", [WIRE_RESUME_READY] = "resume-ready",
 	};
 	unsigned int t;
 
@@ -613,8 +614,10 @@ static void test_hello_rejects(void **state)
 	assert_err(hello_check(&h, WIRE__CHANNEL__CHANNEL_DEMAND), -EPROTO, "magic");
 
 	h = good_hello();
-	h.version = 2;
-	assert_err(hello_check(&h, WIRE__CHANNEL__CHANNEL_DEMAND), -EPROTONOSUPPORT, "version 2");
+	h.version = 1;
+	assert_err(hello_check(&h, WIRE__CHANNEL__CHANNEL_DEMAND), -EPROTONOSUPPORT, "version 1");
+	h.version = 3;
+	assert_err(hello_check(&h, WIRE__CHANNEL__CHANNEL_DEMAND), -EPROTONOSUPPORT, "version 3");
 	h.version = 0;
 	assert_err(hello_check(&h, WIRE__CHANNEL__CHANNEL_DEMAND), -EPROTONOSUPPORT, "version");
 

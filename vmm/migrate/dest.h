@@ -22,6 +22,7 @@
 #ifndef VMM_MIGRATE_DEST_H
 #define VMM_MIGRATE_DEST_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -79,6 +80,10 @@ struct dest_session {
 	bool threads_may_hang;
 
 	int fds[2]; /* demand, push; -1 once the pager owns them */
+	int lfd;    /* the listening socket, kept for the source to reconnect */
+	uint64_t session_id;
+	pthread_t reconnector;
+	bool reconnector_started, reconnect_stop;
 	void *rx_buf; /* one received frame body, up to VCPU_STATE_MAX_ENCODED */
 	struct pager_layout layout;
 	struct guest_config guest;
@@ -117,6 +122,13 @@ int dest_recv_state(struct dest_session *s);
 int dest_build(struct dest_session *s);
 /* Watchdog and listener first, then the state in the documented order, then the vCPUs. */
 int dest_restore(struct dest_session *s);
+
+/*
+ * dest_reconnect.c: from the listener's start, a thread that hands the source's new
+ * connections to the pager after a lost one (pager_resume()).
+ */
+int dest_reconnect_start(struct dest_session *s);
+void dest_reconnect_stop(struct dest_session *s);
 
 /* dest_progress.c: waits for every page, drawing a progress line on a terminal. */
 int dest_wait_for_memory(struct dest_session *s);

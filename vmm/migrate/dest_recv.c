@@ -99,8 +99,11 @@ int dest_accept(struct dest_session *s)
 	pr_info("waiting for a migration on %s (port %d)", text, net_local_port(lfd));
 	s->fds[0] = net_accept(lfd, o->accept_timeout_ms);
 	s->fds[1] = s->fds[0] < 0 ? s->fds[0] : net_accept(lfd, MIG_HANDSHAKE_TIMEOUT_MS);
-	/* One migration at a time: nobody else gets in once this one has both connections. */
-	close(lfd);
+	/*
+	 * One migration at a time, but the socket stays open: after a lost connection the source
+	 * reconnects here, and only connections that resume this session are taken then.
+	 */
+	s->lfd = lfd;
 	ret = s->fds[0] < 0 ? s->fds[0] : s->fds[1];
 	if (ret >= 0)
 		return 0;
@@ -115,7 +118,7 @@ int dest_handshake(struct dest_session *s)
 	char err[512];
 	int ret;
 
-	ret = pager_handshake_dest(&s->fds[0], &s->fds[1], false, 0, &s->layout,
+	ret = pager_handshake_dest(&s->fds[0], &s->fds[1], false, &s->session_id, &s->layout,
 				   MIG_HANDSHAKE_TIMEOUT_MS, err, sizeof(err));
 	if (ret)
 		return dest_fail(s, MIG_EXIT_MIGRATION, ret, "handshake: %s", err);

@@ -65,6 +65,15 @@ static int received_digest_init(struct received_digest *rd, const struct pager_l
 	return rd->hashes ? 0 : -ENOMEM;
 }
 
+/* At completion: the digest of every page as installed, for the source to confirm. */
+static bool completion_digest(void *opaque, uint64_t *digest)
+{
+	const struct received_digest *rd = opaque;
+
+	*digest = digest_of_page_hashes(rd->hashes, rd->n_pages);
+	return true;
+}
+
 /* Guest memory registered with userfaultfd: from now on nothing maps it but the pager. */
 static int register_memory(struct dest_session *s)
 {
@@ -80,6 +89,9 @@ static int register_memory(struct dest_session *s)
 	popts.on_install = on_install;
 	popts.on_install_opaque = &s->rd;
 	popts.hold_push = true; /* restore faults first: they are the downtime */
+	popts.reconnect_timeout_ms = s->o->reconnect_timeout_ms;
+	popts.completion_digest = completion_digest;
+	popts.completion_digest_opaque = &s->rd;
 	/* The library's messages through the daemon's logger: -q quiets them too. */
 	popts.log_fn = log_forward;
 	popts.log_opaque = "libpager";
@@ -126,6 +138,10 @@ static int start_listener(struct dest_session *s)
 				 strerror(-ret));
 	/* The pager owns the sockets now. */
 	s->fds[0] = s->fds[1] = -1;
+	ret = dest_reconnect_start(s);
+	if (ret)
+		return dest_fail(s, MIG_EXIT_MIGRATION, ret, "starting the reconnect thread: %s",
+				 strerror(-ret));
 	pr_info("listener running: guest memory faults are served from now on");
 	return 0;
 }

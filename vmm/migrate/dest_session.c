@@ -131,9 +131,12 @@ static void destroy(struct dest_session *s)
 {
 	unsigned int i;
 
+	dest_reconnect_stop(s);
 	for (i = 0; i < 2; i++)
 		if (s->fds[i] >= 0)
 			close(s->fds[i]);
+	if (s->lfd >= 0)
+		close(s->lfd);
 	watchdog_stop(s->wd);
 	pager_destroy(s->pager);
 	machine_destroy(s->m);
@@ -155,7 +158,7 @@ int mig_dest_run(const struct mig_dest_opts *o)
 	s->state = DEST_ACCEPT;
 	s->failed_in = DEST_DONE; /* none */
 	s->status = MIG_EXIT_SETUP;
-	s->fds[0] = s->fds[1] = -1;
+	s->fds[0] = s->fds[1] = s->lfd = -1;
 	s->entered_ns[DEST_ACCEPT] = clock_now_ns();
 	s->rx_buf = malloc(VCPU_STATE_MAX_ENCODED);
 	if (!s->rx_buf)

@@ -44,6 +44,8 @@ struct mig_source_opts {
 	unsigned int precopy_rounds;
 	struct pager_source_options serve;
 	int timeout_ms;
+	/* After a lost connection, how long to keep redialling the destination (0: fail). */
+	unsigned int reconnect_timeout_ms;
 	const char *json_path; /* source stats, NULL: none, "-": stdout */
 };
 
@@ -56,6 +58,8 @@ struct mig_dest_opts {
 	int timeout_ms;
 	/* A guest that never finishes (the incrementer) runs this long after the last page. */
 	unsigned int run_after_complete_ms;
+	/* After a lost connection, how long to wait for the source to reconnect (0: fail). */
+	unsigned int reconnect_timeout_ms;
 	const char *json_path;
 };
 

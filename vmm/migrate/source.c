@@ -117,8 +117,8 @@ static int connect_dest(struct source_run *run, const struct net_addr *addr)
 		}
 	}
 	mig_vm_config_to_msg(&cfg, &msg);
-	ret = mig_source_handshake(&run->fds[0], &run->fds[1], &run->layout, &msg, err,
-				   sizeof(err));
+	ret = mig_source_handshake(&run->fds[0], &run->fds[1], &run->session_id, &run->layout,
+				   &msg, err, sizeof(err));
 	if (ret)
 		pr_err("handshake with %s: %s", o->connect, err);
 	return ret;
@@ -154,7 +154,7 @@ static int switch_over(struct source_run *run)
 }
 
 /* The state, then pages on demand and pushed until the destination has them all. */
-static int send_and_serve(struct source_run *run)
+static int send_and_serve(struct source_run *run, const struct net_addr *addr)
 {
 	int ret = mig_source_send_state(run);
 
@@ -164,10 +164,7 @@ static int send_and_serve(struct source_run *run)
 	}
 	run->serving_ns = clock_now_ns();
 	pr_info("state sent (%zu bytes); serving pages", run->state_bytes);
-	ret = pager_source_serve(run->src, run->fds[0], run->fds[1]);
-	if (ret)
-		pr_err("serving pages: %s", pager_source_error(run->src));
-	return ret;
+	return mig_source_serve(run, addr);
 }
 
 int mig_source_run(const struct mig_source_opts *o)
@@ -191,9 +188,11 @@ int mig_source_run(const struct mig_source_opts *o)
 	if (!ret)
 		ret = switch_over(&run);
 	if (!ret)
-		ret = send_and_serve(&run);
+		ret = send_and_serve(&run, &addr);
 	if (!ret)
 		status = MIG_EXIT_OK;
+	else if (ret == -EBADMSG)
+		status = MIG_EXIT_CHECK;
 out:
 	mig_source_write_report(&run, status);
 	for (i = 0; i < 2; i++)

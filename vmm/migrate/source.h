@@ -13,6 +13,7 @@
 #include "machine.h"
 #include "migrate.h"
 #include "migration.pb-c.h"
+#include "net.h"
 #include "pager.h"
 
 /* One migration, as mig_source_run() carries it from phase to phase. */
@@ -23,6 +24,7 @@ struct source_run {
 	struct pager_layout layout;
 	uint64_t *dirty_bitmaps[GUEST_NR_REGIONS];
 	int fds[2]; /* demand, push */
+	uint64_t session_id;
 	uint64_t digest;
 	uint64_t stopped_ns, serving_ns;
 	uint64_t precopy_sent, discarded;
@@ -33,8 +35,15 @@ struct source_run {
  * Hellos on both sockets, the memory layout, then the VM config on the demand socket.
  * 0, or -errno with the reason in err (always filled, whichever step failed).
  */
-int mig_source_handshake(int *demand_fd, int *push_fd, const struct pager_layout *layout,
-			 const Mig__VmConfig *config, char *err, size_t err_len);
+int mig_source_handshake(int *demand_fd, int *push_fd, uint64_t *session_id,
+			 const struct pager_layout *layout, const Mig__VmConfig *config, char *err,
+			 size_t err_len);
+/*
+ * Serves pages until the destination has every page and confirms the memory digest. A lost
+ * connection is redialled (addr) and the session resumed, within o->reconnect_timeout_ms.
+ * 0; -EBADMSG when the destination's digest differs; or the failure (logged).
+ */
+int mig_source_serve(struct source_run *run, const struct net_addr *addr);
 /* Switchover (digest, pre-copied pages), VmState, then one VcpuState per vCPU. */
 int mig_source_send_state(struct source_run *run);
 

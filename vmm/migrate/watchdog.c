@@ -215,7 +215,9 @@ static bool watchdog_check(struct watchdog *wd, const struct watched_ioctl *io,
 	 * migration in progress. A stall is a wait past the bound with no page installed during
 	 * the bound either.
 	 */
-	if (wd->pager && pager_pages_missing(wd->pager) != wd->last_missing) {
+	/* A lost connection is not a stall of ordering: the pager has its own deadline for it. */
+	if ((wd->pager && pager_pages_missing(wd->pager) != wd->last_missing) ||
+	    (wd->pager && pager_state(wd->pager) == PAGER_STATE_DISCONNECTED)) {
 		wd->last_missing = pager_pages_missing(wd->pager);
 		wd->last_progress_ns = now;
 	}

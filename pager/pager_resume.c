@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Public API, recovery on the destination: after a lost connection, the owner brings two new
+ * sockets; the hellos name the session with the resume flag, the source learns which pages
+ * are here (PresentBitmap frames, then ResumeReady), and the listener takes the sockets over.
+ */
+#include "pager_internal.h"
+#include "handshake.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wire.h"
+
+/* Bytes of one region's present bitmap from first_page on, as the protocol orders its bits. */
+static size_t bitmap_bytes(const struct page_state *ps, uint64_t first_page, uint8_t *out,
+			   uint64_t *set)
+{
+	uint64_t pages = ps->n_pages - first_page, w, word;
+	size_t len;
+
+	if (pages > (uint64_t)WIRE_MAX_BITMAP_BYTES * 8)
+		pages = (uint64_t)WIRE_MAX_BITMAP_BYTES * 8;
+	len = (size_t)((pages + 7) / 8);
+	/* first_page is a multiple of a whole bitmap frame's pages, so of 64. */
+	for (w = 0; w * 8 < len; w++) {
+		/* The listener installs nothing while disconnected; atomic all the same. */
+		word = __atomic_load_n(&ps->present[first_page / 64 + w], __ATOMIC_ACQUIRE);
+		if ((w + 1) * 64 > pages)
+			word &= (1ull << (pages % 64)) - 1;
+		*set += (uint64_t)__builtin_popcountll(word);
+		word = htole64(word);
+		memcpy(out + w * 8, &word, len - w * 8 < 8 ? len - w * 8 : 8);
+	}
+	return len;
+}
+
+static int send_present(struct pager *p, int fd, int timeout_ms)
+{
+	Wire__ResumeReady ready = WIRE__RESUME_READY__INIT;
+	uint8_t *bits = malloc(WIRE_MAX_BITMAP_BYTES);
+	uint64_t first, set = 0;
+	uint32_t i;
+	int ret = 0;
+
+	if (!bits)
+		return -ENOMEM;
+	for (i = 0; i < p->regions.n && !ret; i++) {
+		const struct page_state *ps = &p->regions.r[i].pages;
+
+		for (first = 0; first < ps->n_pages && !ret;
+		     first += (uint64_t)WIRE_MAX_BITMAP_BYTES * 8) {
+			Wire__PresentBitmap msg = WIRE__PRESENT_BITMAP__INIT;
+
+			msg.region = i;
+			msg.first_page = first;
+			msg.bits.len = bitmap_bytes(ps, first, bits, &set);
+			msg.bits.data = bits;
+			ret = wire_send(fd, WIRE_PRESENT_BITMAP, &msg.base, timeout_ms);
+		}
+	}
+	free(bits);
+	if (ret)
+		return ret;
+	ready.pages_present = set;
+	return wire_send(fd, WIRE_RESUME_READY, &ready.base, timeout_ms);
+}
+
+int pager_resume(struct pager *p, int demand_fd, int push_fd, bool connected,
+		 uint64_t session_id, int timeout_ms, char *err, size_t err_len)
+{
+	bool handed;
+	int ret;
+
+	/* The source may see the loss first: give the pager the same bound to notice it. */
+	if (!run_state_wait_disconnected(p, timeout_ms)) {
+		snprintf(err, err_len, "nothing to resume: the pager is not disconnected");
+		return -EBUSY;
+	}
+	ret = handshake_hellos(&demand_fd, &push_fd, connected, &session_id, true, timeout_ms, err,
+			       err_len);
+	if (ret)
+		return ret;
+	ret = send_present(p, demand_fd, timeout_ms);
+	if (ret) {
+		snprintf(err, err_len, "sending the pages present here: %s", strerror(-ret));
+		return ret;
+	}
+	pthread_mutex_lock(&p->lock);
+	handed = p->run.state == PAGER_STATE_DISCONNECTED;
+	if (handed) {
+		p->resume_fds[0] = demand_fd;
+		p->resume_fds[1] = push_fd;
+		p->resume_pending = true;
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (!handed) {
+		/* The reconnect deadline passed meanwhile. */
+		snprintf(err, err_len, "the pager gave up waiting for a connection: %s",
+			 run_state_error(p));
+		return -ETIMEDOUT;
+	}
+	pager_signal_listener(p);
+	return 0;
+}
