@@ -42,6 +42,7 @@ struct listener {
 	char lost_reason[384];
 	uint64_t last_rx_ns; /* anything received, on either socket */
 	bool stop, failed, push_done, all_present, complete_sent, complete_acked;
+	bool damaged_push; /* a push run failed its checksum since the last PushDone */
 };
 
 static inline const char *channel_name(enum channel_index ch)

@@ -49,10 +49,12 @@ static void page_frame_damaged(struct listener *l, const Wire__PageHeader *hdr,
 	pthread_mutex_lock(&p->lock);
 	p->counters.pages_corrupt++;
 	pthread_mutex_unlock(&p->lock);
-	if (rq)
+	if (rq) {
 		rq->sent_ns = 0;
-	else
+	} else {
 		listener_request_missing(l, hdr->region, first, count);
+		l->damaged_push = true;
+	}
 }
 
 /*
@@ -146,11 +148,14 @@ static bool on_control_frame(struct listener *l, enum channel_index ch,
 		}
 		l->push_done = true;
 		/*
-		 * Every page the push had to send came before this: one still absent and not
-		 * asked for was lost on the way (a damaged header, say). Ask for it now.
+		 * Every page the push had to send came before this. After a damaged push run,
+		 * whose header could not be trusted to say which pages it carried, a page still
+		 * absent and not asked for may be one it lost: ask for all such pages now.
 		 */
-		for (uint32_t i = 0; i < l->p->regions.n; i++)
-			listener_request_missing(l, i, 0, l->p->regions.r[i].pages.n_pages);
+		if (l->damaged_push)
+			for (uint32_t i = 0; i < l->p->regions.n; i++)
+				listener_request_missing(l, i, 0, l->p->regions.r[i].pages.n_pages);
+		l->damaged_push = false;
 		return true;
 	case WIRE_COMPLETE:
 		if (ch != CH_DEMAND || !l->complete_sent) {

@@ -132,6 +132,16 @@ int pager_source_serve(struct pager_source *src, int demand_fd, int push_fd)
 		if (ret)
 			goto out;
 		push_started = true;
+	} else {
+		/* No push: say so at once, so that a quiet push socket is not taken for a dead one. */
+		Wire__PushDone none = WIRE__PUSH_DONE__INIT;
+
+		ret = wire_send(push_fd, WIRE_PUSH_DONE, &none.base, src->opts.io_timeout_ms);
+		if (ret) {
+			source_lost(src, ret, "push connection: %s", strerror(-ret));
+			ret = -ENOTCONN;
+			goto out;
+		}
 	}
 	ret = source_demand_loop(src, layout);
 	if (push_started) {

@@ -5,16 +5,29 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int wire_send(int fd, enum wire_type type, const ProtobufCMessage *msg, int timeout_ms)
 {
-	unsigned char buf[WIRE_FRAME_HDR_SIZE + 4096];
-	ssize_t len = wire_encode(type, msg, buf, sizeof(buf));
+	unsigned char small[WIRE_FRAME_HDR_SIZE + 4096], *buf = small;
+	size_t cap = WIRE_FRAME_HDR_SIZE + protobuf_c_message_get_packed_size(msg);
+	ssize_t len;
+	int ret;
 
-	if (len < 0)
-		return (int)len;
-	return net_write_full(fd, buf, (size_t)len, timeout_ms);
+	/* Most messages are small; a bitmap or a discard list may not be. */
+	if (cap > sizeof(small)) {
+		buf = malloc(cap);
+		if (!buf)
+			return -ENOMEM;
+	} else {
+		cap = sizeof(small);
+	}
+	len = wire_encode(type, msg, buf, cap);
+	ret = len < 0 ? (int)len : net_write_full(fd, buf, (size_t)len, timeout_ms);
+	if (buf != small)
+		free(buf);
+	return ret;
 }
 
 int wire_send_error(int fd, Wire__ErrorCode code, const char *text)
