@@ -3,11 +3,14 @@
  * The destination pager's state, shared by the layers below the public API, each using its
  * own part. Top down; a file calls only files in rows below its own:
  *
- *   pager.c  pager_precopy.c  pager_stats.c     public API (the owner's threads)
+ *   pager.c  pager_precopy.c  pager_precopy_recv.c  pager_resume.c  pager_stats.c
+ *                                               public API (the owner's threads)
  *   listener.c                                  the thread: io_uring, dispatch, completion
  *   listener_rx.c                               frames in: checked, installed or acted on
+ *   listener_conn.c                             the connection: lost, down, adopted; timers
  *   listener_fail.c                             alone turns an error into the pager's failure
  *   fault.c  install.c                          fault path: event -> request; page -> wake
+ *   requests.c                                  outstanding requests (the listener's alone)
  *   tx_queue.c  rx_buffer.c  waiters.c  run_state.c   (waiters, run state: under `lock`)
  *   counters.c  region.c                        (counters: under `lock`)
  *   page_state.c  histogram.c  uffd.c  logger.c  options.c  cpu.c
