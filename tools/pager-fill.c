@@ -64,6 +64,8 @@ static void usage(FILE *out)
 		"      --seed N           touch order seed (default 1)\n"
 		"      --listener-cpu N   pin the pager's listener thread (default: not pinned)\n"
 		"      --timeout MS       fail if not complete in this long (default 120000)\n"
+		"      --reconnect-timeout MS  with --listen: after a lost connection, wait this long\n"
+		"                         for the source to resume (default 30000, 0: fail at once)\n"
 		"      --expect-digest HEX  fail unless the filled memory has this digest\n"
 		"      --json FILE        write the stats as JSON ('-': stdout)\n"
 		"  -q, --quiet            errors only\n"
@@ -72,7 +74,10 @@ static void usage(FILE *out)
 		"3 digest mismatch.\n");
 }
 
-enum { OPT_TOUCHES = 256, OPT_SEED, OPT_LISTENER_CPU, OPT_TIMEOUT, OPT_EXPECT, OPT_JSON };
+enum {
+	OPT_TOUCHES = 256, OPT_SEED, OPT_LISTENER_CPU, OPT_TIMEOUT, OPT_RECONNECT, OPT_EXPECT,
+	OPT_JSON
+};
 
 static const struct option long_options[] = {
 	{ "connect", required_argument, NULL, 'c' },
@@ -82,6 +87,7 @@ static const struct option long_options[] = {
 	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "listener-cpu", required_argument, NULL, OPT_LISTENER_CPU },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "reconnect-timeout", required_argument, NULL, OPT_RECONNECT },
 	{ "expect-digest", required_argument, NULL, OPT_EXPECT },
 	{ "json", required_argument, NULL, OPT_JSON },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -103,6 +109,10 @@ struct dest {
 	uint8_t *bases[PAGER_MAX_REGIONS];
 	uint64_t total; /* pages */
 	struct pager *p;
+	/* With --listen: kept open for the source to reconnect, and the session it resumes. */
+	int lfd;
+	uint64_t session_id;
+	pthread_t reconnector;
 };
 
 /* -1 to go on, or the exit status (help, usage error). */
@@ -137,6 +147,11 @@ static int parse_args(int argc, char **argv, struct config *c)
 				die("bad --timeout '%s'", optarg);
 			c->timeout_ms = (int)v;
 			break;
+		case OPT_RECONNECT:
+			if (parse_u64(optarg, 0, INT32_MAX, &v))
+				die("bad --reconnect-timeout '%s'", optarg);
+			c->popts.reconnect_timeout_ms = (unsigned int)v;
+			break;
 		case OPT_EXPECT:
 			c->expect = strtoull(optarg, NULL, 16);
 			c->have_expect = true;
@@ -155,7 +170,7 @@ static int parse_args(int argc, char **argv, struct config *c)
 }
 
 /* Both connections to the source, handshaken: fds[0] demand, fds[1] push. Exits on failure. */
-static void connect_source(const struct config *c, int fds[2], struct pager_layout *layout)
+static void connect_source(const struct config *c, int fds[2], struct dest *d)
 {
 	const char *text = c->listen_text ? c->listen_text : c->connect_text;
 	struct net_addr addr;
@@ -171,17 +186,36 @@ static void connect_source(const struct config *c, int fds[2], struct pager_layo
 		for (i = 0; i < 2; i++)
 			if ((fds[i] = net_accept(lfd, c->timeout_ms)) < 0)
 				die("no source connected: %s", strerror(-fds[i]));
-		close(lfd);
+		d->lfd = lfd;
 	} else {
 		for (i = 0; i < 2; i++)
 			if ((fds[i] = net_connect(&addr, 10000)) < 0)
 				die("cannot connect to %s: %s", text, strerror(-fds[i]));
 	}
-	if (pager_handshake_dest(&fds[0], &fds[1], !c->listen_text, 0, layout, 10000, err,
-				 sizeof(err))) {
+	if (pager_handshake_dest(&fds[0], &fds[1], !c->listen_text, &d->session_id, &d->layout,
+				 10000, err, sizeof(err))) {
 		pr_err("handshake: %s", err);
 		exit(2);
 	}
+}
+
+/* After a lost connection the source redials: its new connections resume the session. */
+static void *reconnect_main(void *arg)
+{
+	struct dest *d = arg;
+	enum pager_state state;
+	char err[512];
+	int ret;
+
+	while ((state = pager_state(d->p)) != PAGER_STATE_COMPLETE &&
+	       state != PAGER_STATE_FAILED) {
+		ret = pager_accept_resume(d->p, d->lfd, d->session_id, 100, err, sizeof(err));
+		if (!ret)
+			pr_info("session %016" PRIx64 " resumed", d->session_id);
+		else if (ret != -ETIMEDOUT)
+			pr_warn("reconnect refused: %s", err);
+	}
+	return NULL;
 }
 
 /* Maps memory for every region of the layout, registers it, starts the pager. */
@@ -210,6 +244,8 @@ static void start_pager(const struct config *c, struct dest *d, const int fds[2]
 	ret = pager_start(d->p, fds[0], fds[1]);
 	if (ret)
 		die("cannot start the pager: %s", strerror(-ret));
+	if (d->lfd >= 0 && pthread_create(&d->reconnector, NULL, reconnect_main, d))
+		die("cannot start the reconnect thread");
 }
 
 static void start_touchers(const struct config *c, struct dest *d, struct toucher *workers)
@@ -306,7 +342,8 @@ int main(int argc, char **argv)
 	c.popts.log_opaque = "libpager";
 	c.popts.log_level = (int)log_max_level;
 
-	connect_source(&c, fds, &d.layout);
+	d.lfd = -1;
+	connect_source(&c, fds, &d);
 	start_pager(&c, &d, fds);
 	pr_info("filling %" PRIu64 " pages in %u regions, %" PRIu64 " touching threads", d.total,
 		d.layout.n_regions, c.threads);
@@ -322,6 +359,10 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < c.threads; i++)
 		pthread_join(workers[i].thread, NULL);
+	if (d.lfd >= 0) {
+		pthread_join(d.reconnector, NULL);
+		close(d.lfd);
+	}
 	status = report(&c, &d);
 	pager_destroy(d.p);
 	return status;

@@ -39,6 +39,8 @@ static void usage(FILE *out)
 		"      --prepage PAGES    pages pushed after each demanded page (default 64, 0: off)\n"
 		"      --demand-cpu N, --push-cpu N   pin the serving threads\n"
 		"      --timeout MS       wait at most this long for the destination (default 30000)\n"
+		"      --reconnect-timeout MS  with --connect: after a lost connection, redial and\n"
+		"                         resume for this long (default 30000, 0: fail at once)\n"
 		"      --stats-json FILE  write the source's stats as JSON ('-': stdout)\n"
 		"      --port-file FILE   write the listening port here once listening\n"
 		"  -q, --quiet            errors only\n"
@@ -48,7 +50,7 @@ static void usage(FILE *out)
 
 enum {
 	OPT_SEED = 256, OPT_ZERO_EVERY, OPT_NO_PUSH, OPT_PUSH_RUN, OPT_PREPAGE, OPT_DEMAND_CPU,
-	OPT_PUSH_CPU, OPT_TIMEOUT, OPT_STATS_JSON, OPT_PORT_FILE,
+	OPT_PUSH_CPU, OPT_TIMEOUT, OPT_RECONNECT, OPT_STATS_JSON, OPT_PORT_FILE,
 };
 
 static const struct option long_options[] = {
@@ -65,6 +67,7 @@ static const struct option long_options[] = {
 	{ "demand-cpu", required_argument, NULL, OPT_DEMAND_CPU },
 	{ "push-cpu", required_argument, NULL, OPT_PUSH_CPU },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "reconnect-timeout", required_argument, NULL, OPT_RECONNECT },
 	{ "stats-json", required_argument, NULL, OPT_STATS_JSON },
 	{ "port-file", required_argument, NULL, OPT_PORT_FILE },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -77,7 +80,7 @@ struct config {
 	struct pattern pattern;
 	const char *listen_text, *connect_text, *file, *stats_path, *port_file;
 	uint64_t size, regions;
-	int timeout_ms;
+	int timeout_ms, reconnect_timeout_ms;
 };
 
 /* -1 to go on, or the exit status (help, usage error). */
@@ -129,6 +132,11 @@ static int parse_args(int argc, char **argv, struct config *c)
 			if (parse_u64(optarg, 1, INT32_MAX, &v))
 				die("bad --timeout '%s'", optarg);
 			c->timeout_ms = (int)v;
+			break;
+		case OPT_RECONNECT:
+			if (parse_u64(optarg, 0, INT32_MAX, &v))
+				die("bad --reconnect-timeout '%s'", optarg);
+			c->reconnect_timeout_ms = (int)v;
 			break;
 		case OPT_STATS_JSON: c->stats_path = optarg; break;
 		case OPT_PORT_FILE: c->port_file = optarg; break;
@@ -242,6 +250,34 @@ static void write_stats(const char *path, struct pager_source *src)
 	json_output_close(f);
 }
 
+/* Serves; having dialled, redials and resumes after a lost connection. */
+static int serve(const struct config *c, struct pager_source *src, uint64_t session, int fds[2])
+{
+	struct net_addr addr;
+	char err[512];
+	int ret;
+
+	for (;;) {
+		ret = pager_source_serve(src, fds[0], fds[1]);
+		if (ret != -ENOTCONN || !c->connect_text || !c->reconnect_timeout_ms)
+			return ret;
+		pr_warn("connection lost (%s): redialling", pager_source_error(src));
+		close(fds[0]);
+		close(fds[1]);
+		if (net_parse_addr(c->connect_text, "127.0.0.1", &addr))
+			return -EINVAL;
+		ret = pager_source_redial(src, (const struct sockaddr *)&addr.ss, addr.len, session,
+					  c->reconnect_timeout_ms, &fds[0], &fds[1], err,
+					  sizeof(err));
+		if (ret) {
+			pr_err("the destination did not take the session back: %s", err);
+			fds[0] = fds[1] = -1;
+			return ret;
+		}
+		pr_info("resumed session %016" PRIx64, session);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct config c = {
@@ -250,9 +286,11 @@ int main(int argc, char **argv)
 		.size = 256ull << 20,
 		.regions = 1,
 		.timeout_ms = 30000,
+		.reconnect_timeout_ms = 30000,
 	};
 	struct pager_source *src;
 	struct pager_layout layout;
+	uint64_t session = 0;
 	int fds[2], ret;
 	char err[512];
 	uint8_t *image;
@@ -273,13 +311,13 @@ int main(int argc, char **argv)
 	pr_info("image: %" PRIu64 " bytes in %u regions, digest %016" PRIx64, c.size,
 		layout.n_regions, digest_range(image, c.size, (size_t)sysconf(_SC_PAGESIZE)));
 	connect_destination(&c, fds);
-	ret = pager_handshake_source(&fds[0], &fds[1], c.connect_text != NULL, 0, &layout,
+	ret = pager_handshake_source(&fds[0], &fds[1], c.connect_text != NULL, &session, &layout,
 				     c.timeout_ms, err, sizeof(err));
 	if (ret) {
 		pr_err("handshake: %s", err);
 		return 2;
 	}
-	ret = pager_source_serve(src, fds[0], fds[1]);
+	ret = serve(&c, src, session, fds);
 	if (c.stats_path)
 		write_stats(c.stats_path, src);
 	if (ret) {

@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #ifdef __cplusplus
@@ -220,6 +221,13 @@ PAGER_API int pager_wait(struct pager *p, int timeout_ms);
  */
 PAGER_API int pager_resume(struct pager *p, int demand_fd, int push_fd, bool connected,
 			   uint64_t session_id, int timeout_ms, char *err, size_t err_len);
+/*
+ * pager_resume() on the next pair of connections to listen_fd (the source redials): waits up
+ * to timeout_ms for the first. On failure (none came, a stranger, another session) the
+ * connections are closed; call it again while the pager stays disconnected.
+ */
+PAGER_API int pager_accept_resume(struct pager *p, int listen_fd, uint64_t session_id,
+				  int timeout_ms, char *err, size_t err_len);
 /* Why the connection was lost last (empty if never). */
 PAGER_API const char *pager_disconnect_reason(struct pager *p);
 /* The reason for the failure, a sentence naming the cause and the pages still missing. */
@@ -359,6 +367,14 @@ PAGER_API int pager_source_serve(struct pager_source *src, int demand_fd, int pu
 PAGER_API int pager_source_resume(struct pager_source *src, int *demand_fd, int *push_fd,
 				  bool connected, uint64_t session_id, int timeout_ms, char *err,
 				  size_t err_len);
+/*
+ * Redials the destination at addr (two connections) and resumes, every 200 ms until
+ * timeout_ms has passed. 0 with the new sockets in *demand_fd and *push_fd; or the last
+ * attempt's error, with its reason in err.
+ */
+PAGER_API int pager_source_redial(struct pager_source *src, const struct sockaddr *addr,
+				  socklen_t addr_len, uint64_t session_id, int timeout_ms,
+				  int *demand_fd, int *push_fd, char *err, size_t err_len);
 PAGER_API const char *pager_source_error(struct pager_source *src);
 
 struct pager_source_stats {

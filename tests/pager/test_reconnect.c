@@ -14,7 +14,6 @@
 #include "pattern.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,10 +79,9 @@ static void *source_main(void *arg)
 		publish_fds(r, (int[]){ -1, -1 });
 		close(fds[0]);
 		close(fds[1]);
-		source_connect(r, fds);
-		ret = pager_source_resume(r->src, &fds[0], &fds[1], true, r->session_id, 5000, err,
-					  sizeof(err));
-		check(!ret, "source: resume: %s", err);
+		ret = pager_source_redial(r->src, (const struct sockaddr *)&r->addr.ss, r->addr.len,
+					  r->session_id, 5000, &fds[0], &fds[1], err, sizeof(err));
+		check(!ret, "source: redial: %s", err);
 		publish_fds(r, fds);
 	}
 	r->serve_result = ret;
@@ -96,19 +94,12 @@ static void *source_main(void *arg)
 static void *reconnect_main(void *arg)
 {
 	struct run *r = arg;
-	struct pollfd pfd = { .fd = r->lfd, .events = POLLIN };
 	char err[512];
-	int fds[2], ret;
+	int ret;
 
 	while (!__atomic_load_n(&r->done, __ATOMIC_ACQUIRE)) {
-		if (poll(&pfd, 1, 50) <= 0)
-			continue;
-		fds[0] = net_accept(r->lfd, 1000);
-		fds[1] = net_accept(r->lfd, 5000);
-		check(fds[0] >= 0 && fds[1] >= 0, "dest: accept on reconnect");
-		ret = pager_resume(r->pager, fds[0], fds[1], false, r->session_id, 5000, err,
-				   sizeof(err));
-		check(!ret, "dest: pager_resume: %s", err);
+		ret = pager_accept_resume(r->pager, r->lfd, r->session_id, 50, err, sizeof(err));
+		check(!ret || ret == -ETIMEDOUT, "dest: pager_accept_resume: %s", err);
 	}
 	return NULL;
 }

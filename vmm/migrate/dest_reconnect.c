@@ -9,12 +9,8 @@
  */
 #include "dest.h"
 #include "log.h"
-#include "net.h"
 
 #include <errno.h>
-#include <poll.h>
-#include <string.h>
-#include <unistd.h>
 
 #define POLL_MS 100
 
@@ -23,44 +19,23 @@ static bool stopping(struct dest_session *s)
 	return __atomic_load_n(&s->reconnect_stop, __ATOMIC_ACQUIRE);
 }
 
-static void take_connections(struct dest_session *s)
-{
-	char err[512];
-	int fds[2], ret;
-
-	fds[0] = net_accept(s->lfd, 0);
-	if (fds[0] < 0)
-		return;
-	fds[1] = net_accept(s->lfd, MIG_HANDSHAKE_TIMEOUT_MS);
-	if (fds[1] < 0) {
-		pr_warn("reconnect: only one connection came: %s", strerror(-fds[1]));
-		close(fds[0]);
-		return;
-	}
-	/* The pager may not have seen the loss the source saw: it waits for that too. */
-	ret = pager_resume(s->pager, fds[0], fds[1], false, s->session_id,
-			   MIG_HANDSHAKE_TIMEOUT_MS, err, sizeof(err));
-	if (!ret) {
-		pr_info("reconnect: session %016llx resumed", (unsigned long long)s->session_id);
-		return;
-	}
-	pr_warn("reconnect: refused: %s", err);
-	close(fds[0]);
-	close(fds[1]);
-}
-
 static void *reconnect_main(void *arg)
 {
 	struct dest_session *s = arg;
-	struct pollfd pfd = { .fd = s->lfd, .events = POLLIN };
+	char err[512];
+	int ret;
 
 	while (!stopping(s)) {
 		enum pager_state state = pager_state(s->pager);
 
 		if (state == PAGER_STATE_COMPLETE || state == PAGER_STATE_FAILED)
 			break;
-		if (poll(&pfd, 1, POLL_MS) > 0)
-			take_connections(s);
+		ret = pager_accept_resume(s->pager, s->lfd, s->session_id, POLL_MS, err, sizeof(err));
+		if (!ret)
+			pr_info("reconnect: session %016llx resumed",
+				(unsigned long long)s->session_id);
+		else if (ret != -ETIMEDOUT)
+			pr_warn("reconnect: refused: %s", err);
 	}
 	return NULL;
 }

@@ -6,7 +6,6 @@
  * only when the destination has confirmed every page and the memory digest.
  */
 #include "source.h"
-#include "clock.h"
 #include "log.h"
 
 #include <errno.h>
@@ -14,59 +13,28 @@
 #include <string.h>
 #include <unistd.h>
 
-#define REDIAL_PAUSE_MS 200
-
-static void close_fds(struct source_run *run)
+static int reconnect(struct source_run *run, const struct net_addr *addr)
 {
+	const struct mig_source_opts *o = run->o;
+	char err[512];
 	unsigned int i;
+	int ret;
 
 	for (i = 0; i < 2; i++) {
 		if (run->fds[i] >= 0)
 			close(run->fds[i]);
 		run->fds[i] = -1;
 	}
-}
-
-/* One attempt: two connections, then the resume handshake. 0, or -errno with err. */
-static int redial_once(struct source_run *run, const struct net_addr *addr, int timeout_ms,
-		       char *err, size_t err_len)
-{
-	unsigned int i;
-
-	for (i = 0; i < 2; i++) {
-		run->fds[i] = net_connect(addr, timeout_ms);
-		if (run->fds[i] < 0) {
-			snprintf(err, err_len, "connecting: %s", strerror(-run->fds[i]));
-			return run->fds[i];
-		}
+	ret = pager_source_redial(run->src, (const struct sockaddr *)&addr->ss, addr->len,
+				  run->session_id, (int)o->reconnect_timeout_ms, &run->fds[0],
+				  &run->fds[1], err, sizeof(err));
+	if (ret) {
+		pr_err("the destination did not take the session back within %u ms (last attempt: %s)",
+		       o->reconnect_timeout_ms, err);
+		return ret;
 	}
-	return pager_source_resume(run->src, &run->fds[0], &run->fds[1], true, run->session_id,
-				   MIG_HANDSHAKE_TIMEOUT_MS, err, err_len);
-}
-
-static int reconnect(struct source_run *run, const struct net_addr *addr)
-{
-	const struct mig_source_opts *o = run->o;
-	uint64_t deadline = clock_now_ns() + (uint64_t)o->reconnect_timeout_ms * 1000000ull;
-	char err[512] = "no attempt";
-	uint64_t now;
-	int ret = -ETIMEDOUT;
-
-	while ((now = clock_now_ns()) < deadline) {
-		close_fds(run);
-		ret = redial_once(run, addr, (int)((deadline - now) / 1000000ull) + 1, err,
-				  sizeof(err));
-		if (!ret) {
-			pr_info("resumed session %016" PRIx64 " on new connections", run->session_id);
-			return 0;
-		}
-		pr_warn("reconnecting to %s: %s", o->connect, err);
-		usleep(REDIAL_PAUSE_MS * 1000);
-	}
-	close_fds(run);
-	pr_err("the destination did not take the session back within %u ms (last attempt: %s)",
-	       o->reconnect_timeout_ms, err);
-	return ret ? ret : -ETIMEDOUT;
+	pr_info("resumed session %016" PRIx64 " on new connections", run->session_id);
+	return 0;
 }
 
 /* Every page is over there: the destination's digest of them must be the source's. */
