@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 
-from . import measure, plan, plots, procs, report
+from . import markdown, measure, plan, plots, procs, report
 from .progress import Progress
 
 
@@ -52,7 +52,8 @@ def weight(c):
         return 1.5 + 4.0 * c["size"] / plan.GiB
     if c["kind"] == "kvm":
         return 2.0
-    return 1.0 + (1.0 if c["link"] != "loopback" else 0) + c["size"] / plan.GiB
+    return (c.get("repeat", 1) * (0.3 + 2 * c["size"] / plan.GiB) +
+            (0.5 if c["link"] != "loopback" else 0))
 
 
 def run_all(args, sizes, configs):
@@ -126,12 +127,15 @@ def main(argv):
     with open(os.path.join(args.out, "bench.json"), "w") as f:
         json.dump(doc, f, indent=1)
         f.write("\n")
+    with open(os.path.join(args.out, "results.md"), "w") as f:
+        f.write(markdown.render(doc))
     with open(os.path.join(args.out, "table.txt"), "w") as f:
         for out in (f, sys.stdout):
             report.print_baselines(baselines, lim, out)
             report.print_table(configs, out)
             report.print_targets(head, out)
-    print("\n%s: bench.json, table.txt, %s" % (args.out, ", ".join(pngs) or "no plots"))
+    print("\n%s: bench.json, table.txt, results.md, %s"
+          % (args.out, ", ".join(pngs) or "no plots"))
     failed = [c["id"] for c in configs if c["status"] == "failed"]
     failed += [k for k, r in baselines.items() if r.get("status") != "ok"]
     for what in failed:

@@ -38,12 +38,13 @@ NOT_IMPLEMENTED = {
 
 SIZES = {
     #          probe iters, bulk ms, copy size, demand fill, push fill, kvm demand, migrations
+    # push_repeat: runs of each fill with the push on, their fault samples pooled
     "smoke": dict(iters=1000, bulk_ms=200, copy=32 * MiB, demand=4 * MiB, push=32 * MiB,
-                  kvm=8 * MiB, migrations=[(32 * MiB, 1)]),
-    "quick": dict(iters=10000, bulk_ms=500, copy=256 * MiB, demand=16 * MiB, push=256 * MiB,
-                  kvm=32 * MiB, migrations=[(256 * MiB, 2)]),
+                  push_repeat=1, kvm=8 * MiB, migrations=[(32 * MiB, 1)]),
+    "quick": dict(iters=10000, bulk_ms=500, copy=256 * MiB, demand=32 * MiB, push=256 * MiB,
+                  push_repeat=3, kvm=32 * MiB, migrations=[(256 * MiB, 3)]),
     "full": dict(iters=30000, bulk_ms=1000, copy=512 * MiB, demand=64 * MiB, push=1 * GiB,
-                 kvm=64 * MiB, migrations=[(256 * MiB, 3), (1 * GiB, 5)]),
+                 push_repeat=3, kvm=64 * MiB, migrations=[(256 * MiB, 3), (1 * GiB, 6)]),
 }
 
 # Demand-only fills through a delayed link: every fault waits a whole round trip, so the
@@ -88,7 +89,7 @@ def _loopback(mode, s):
             out.append(config("fill", threads=threads, placement=placement, size=s["demand"],
                               cover=True))
             out.append(config("fill", push=True, threads=threads, placement=placement,
-                              size=s["push"]))
+                              size=s["push"], repeat=s["push_repeat"]))
         # Push alone, no faulting thread: the push's own throughput.
         out.append(config("fill", push=True, threads=0, placement=placement, size=s["push"]))
     # The other axes, on the headline configuration: not implemented rows.
@@ -103,9 +104,10 @@ def _delays(mode, s):
     for delay, size in DELAY_DEMAND_SIZE[mode].items():
         out.append(config("fill", link="relay", delay_us=delay, size=size, cover=True))
     if mode == "full":
-        out.append(config("fill", link="veth", push=True, size=256 * MiB))
+        out.append(config("fill", link="veth", push=True, size=256 * MiB, repeat=2))
         for delay in DELAY_DEMAND_SIZE[mode]:
-            out.append(config("fill", link="relay", delay_us=delay, push=True, size=256 * MiB))
+            out.append(config("fill", link="relay", delay_us=delay, push=True, size=256 * MiB,
+                              repeat=2))
     return out
 
 
