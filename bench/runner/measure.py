@@ -144,7 +144,8 @@ def merge_runs(runs):
     out["latency_us"] = percentiles(out["samples_ns"])
     for key, v in runs[0].items():
         if isinstance(v, (int, float)) and not isinstance(v, bool):
-            out[key] = statistics.median(r[key] for r in runs)
+            m = statistics.median(r[key] for r in runs)
+            out[key] = round(m) if isinstance(v, int) else m
     out["pager_latency_us"] = {k: statistics.median(r["pager_latency_us"][k] for r in runs)
                                for k in runs[0]["pager_latency_us"]}
     out["faults"] = sum(r["faults"] for r in runs)
