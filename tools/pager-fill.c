@@ -3,6 +3,9 @@
  * pager-fill: the destination without a VM. Maps memory for the source's layout, registers it
  * with the pager, and has worker threads touch pages in a seeded random order (the faults a
  * guest would raise) while the background push fills the rest. Prints the digest and stats.
+ * For the benchmark (scripts/bench): --cover touches every page once (so a fill with the push
+ * off completes), and --latency-dump writes each faulting touch's latency as the touching
+ * thread saw it, for latency CDFs.
  */
 #include "clock.h"
 #include "digest.h"
@@ -22,11 +25,23 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+/*
+ * A touch slower than this went through the fault path: a present page reads in well under a
+ * microsecond, and the fastest userfaultfd round trip on this machine takes several.
+ */
+#define FAULT_MIN_NS 1000u
+
 struct toucher {
 	pthread_t thread;
 	uint8_t *const *bases;
 	const struct pager_layout *layout;
+	const struct pager *pager;
 	uint64_t seed, touches;
+	uint32_t index, n_threads; /* --cover: this thread's stripe of the pages */
+	bool cover, keep_latency;
+	uint32_t *lat_ns;          /* --latency-dump: one per faulting touch (NULL: not kept) */
+	uint64_t n_lat;
+	uint64_t start_ns, end_ns;
 	uint64_t sum; /* of bytes read: keeps the reads from being optimised away */
 };
 
@@ -38,17 +53,80 @@ static uint64_t xorshift(uint64_t *s)
 	return *s;
 }
 
+/* The address of page `global` counting across every region in order. */
+static uint8_t *global_page(const struct toucher *t, uint64_t global, uint64_t ps)
+{
+	uint32_t r;
+
+	for (r = 0; global >= t->layout->regions[r].size / ps; r++)
+		global -= t->layout->regions[r].size / ps;
+	return t->bases[r] + global * ps;
+}
+
+/* --cover: this thread's stripe (pages index, index+n, ...) in a seeded shuffled order. */
+static uint64_t *cover_order(struct toucher *t, uint64_t total)
+{
+	uint64_t n = (total - t->index + t->n_threads - 1) / t->n_threads, s = t->seed | 1, i;
+	uint64_t *order = malloc((n ? n : 1) * sizeof(*order));
+
+	if (!order)
+		die("out of memory");
+	for (i = 0; i < n; i++)
+		order[i] = t->index + i * t->n_threads;
+	for (i = n; i > 1; i--) {
+		uint64_t k = xorshift(&s) % i, tmp = order[i - 1];
+
+		order[i - 1] = order[k];
+		order[k] = tmp;
+	}
+	t->touches = n;
+	return order;
+}
+
+/* Reads a byte of the page; with --latency-dump, keeps the time of a touch that faulted. */
+static void touch(struct toucher *t, uint8_t *page, uint64_t offset)
+{
+	uint64_t t0, dt;
+
+	if (!t->lat_ns || pager_page_present(t->pager, page)) {
+		t->sum += *(volatile uint8_t *)(page + offset);
+		return;
+	}
+	t0 = clock_now_ns();
+	t->sum += *(volatile uint8_t *)(page + offset);
+	dt = clock_now_ns() - t0;
+	if (dt >= FAULT_MIN_NS)
+		t->lat_ns[t->n_lat++] = dt > UINT32_MAX ? UINT32_MAX : (uint32_t)dt;
+}
+
 static void *touch_main(void *arg)
 {
 	struct toucher *t = arg;
-	uint64_t ps = (uint64_t)sysconf(_SC_PAGESIZE), s = t->seed | 1, i;
+	uint64_t ps = (uint64_t)sysconf(_SC_PAGESIZE), s = t->seed | 1, total = 0, i;
+	uint64_t *order = NULL;
+	uint32_t r;
 
+	for (r = 0; r < t->layout->n_regions; r++)
+		total += t->layout->regions[r].size / ps;
+	if (t->cover)
+		order = cover_order(t, total);
+	/* Here, once the touch count is known (--cover sets it per stripe). */
+	if (t->keep_latency &&
+	    !(t->lat_ns = calloc(t->touches ? t->touches : 1, sizeof(*t->lat_ns))))
+		die("out of memory");
+	t->start_ns = clock_now_ns();
 	for (i = 0; i < t->touches; i++) {
+		if (order) {
+			touch(t, global_page(t, order[i], ps), xorshift(&s) & (ps - 1));
+			continue;
+		}
 		uint32_t region = (uint32_t)(xorshift(&s) % t->layout->n_regions);
 		uint64_t page = xorshift(&s) % (t->layout->regions[region].size / ps);
 
-		t->sum += *(volatile uint8_t *)(t->bases[region] + page * ps + (s & (ps - 1)));
+		touch(t, t->bases[region] + page * ps, s & (ps - 1));
 	}
+	t->end_ns = clock_now_ns();
+	free(order);
 	return NULL;
 }
 
@@ -61,6 +139,8 @@ static void usage(FILE *out)
 		"  -l, --listen ADDR      wait for the source to connect instead\n"
 		"  -t, --threads N        touching threads (default 4)\n"
 		"      --touches N        random touches per thread (default: pages/8)\n"
+		"      --cover            touch every page once instead, the threads in stripes\n"
+		"                         (a fill without push completes)\n"
 		"      --seed N           touch order seed (default 1)\n"
 		"      --listener-cpu N   pin the pager's listener thread (default: not pinned)\n"
 		"      --timeout MS       fail if not complete in this long (default 120000)\n"
@@ -68,6 +148,8 @@ static void usage(FILE *out)
 		"                         for the source to resume (default 30000, 0: fail at once)\n"
 		"      --expect-digest HEX  fail unless the filled memory has this digest\n"
 		"      --json FILE        write the stats as JSON ('-': stdout)\n"
+		"      --latency-dump FILE  write each faulting touch's latency in ns, one a line,\n"
+		"                         as the touching thread saw it (for latency CDFs)\n"
 		"  -q, --quiet            errors only\n"
 		"  -h, --help\n\n"
 		"Exit: 0 complete (and digest matched), 1 usage or setup error, 2 pager failure,\n"
@@ -76,7 +158,7 @@ static void usage(FILE *out)
 
 enum {
 	OPT_TOUCHES = 256, OPT_SEED, OPT_LISTENER_CPU, OPT_TIMEOUT, OPT_RECONNECT, OPT_EXPECT,
-	OPT_JSON
+	OPT_JSON, OPT_COVER, OPT_LATENCY_DUMP,
 };
 
 static const struct option long_options[] = {
@@ -90,6 +172,8 @@ static const struct option long_options[] = {
 	{ "reconnect-timeout", required_argument, NULL, OPT_RECONNECT },
 	{ "expect-digest", required_argument, NULL, OPT_EXPECT },
 	{ "json", required_argument, NULL, OPT_JSON },
+	{ "cover", no_argument, NULL, OPT_COVER },
+	{ "latency-dump", required_argument, NULL, OPT_LATENCY_DUMP },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
@@ -97,9 +181,9 @@ static const struct option long_options[] = {
 
 struct config {
 	struct pager_options popts;
-	const char *connect_text, *listen_text, *json_path;
+	const char *connect_text, *listen_text, *json_path, *dump_path;
 	uint64_t threads, touches, seed, expect;
-	bool have_expect;
+	bool have_expect, cover;
 	int timeout_ms;
 };
 
@@ -157,6 +241,8 @@ static int parse_args(int argc, char **argv, struct config *c)
 			c->have_expect = true;
 			break;
 		case OPT_JSON: c->json_path = optarg; break;
+		case OPT_COVER: c->cover = true; break;
+		case OPT_LATENCY_DUMP: c->dump_path = optarg; break;
 		case 'q': log_max_level = LOG_ERR; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 1;
@@ -255,8 +341,10 @@ static void start_touchers(const struct config *c, struct dest *d, struct touche
 
 	for (i = 0; i < c->threads; i++) {
 		workers[i] = (struct toucher){
-			.bases = d->bases, .layout = &d->layout, .seed = c->seed * 7919 + i,
-			.touches = touches,
+			.bases = d->bases, .layout = &d->layout, .pager = d->p,
+			.seed = c->seed * 7919 + i, .touches = touches, .cover = c->cover,
+			.index = (uint32_t)i, .n_threads = (uint32_t)c->threads,
+			.keep_latency = c->dump_path != NULL,
 		};
 		if (pthread_create(&workers[i].thread, NULL, touch_main, &workers[i]))
 			die("cannot start a touching thread");
@@ -282,6 +370,32 @@ static int wait_with_progress(struct pager *p, uint64_t total, int timeout_ms)
 		}
 	} while (ret == -ETIMEDOUT && clock_now_ns() < deadline);
 	return ret;
+}
+
+/*
+ * --latency-dump: a header of "# key value" lines (threads, faulting touches, the touch phase
+ * from the first thread's start to the last one's end), then one latency in ns a line.
+ */
+static void write_latency_dump(const char *path, const struct toucher *workers, uint64_t n)
+{
+	uint64_t start = UINT64_MAX, end = 0, count = 0, i, k;
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		die("cannot write %s: %s", path, strerror(errno));
+	for (i = 0; i < n; i++) {
+		start = workers[i].start_ns < start ? workers[i].start_ns : start;
+		end = workers[i].end_ns > end ? workers[i].end_ns : end;
+		count += workers[i].n_lat;
+	}
+	fprintf(f, "# pager-fill latency dump: ns per faulting touch\n# threads %" PRIu64
+		"\n# faulting_touches %" PRIu64 "\n# touch_phase_ns %" PRIu64 "\n", n, count,
+		n ? end - start : 0);
+	for (i = 0; i < n; i++)
+		for (k = 0; k < workers[i].n_lat; k++)
+			fprintf(f, "%u\n", workers[i].lat_ns[k]);
+	if (fclose(f))
+		die("cannot write %s: %s", path, strerror(errno));
 }
 
 /* The digest and stats of the filled memory; the exit status (3: digest mismatch). */
@@ -363,7 +477,11 @@ int main(int argc, char **argv)
 		pthread_join(d.reconnector, NULL);
 		close(d.lfd);
 	}
+	if (c.dump_path)
+		write_latency_dump(c.dump_path, workers, c.threads);
 	status = report(&c, &d);
+	for (i = 0; i < c.threads; i++)
+		free(workers[i].lat_ns);
 	pager_destroy(d.p);
 	return status;
 }
