@@ -112,3 +112,14 @@ void counters_snapshot(const struct pager_counters *c, const struct precopy_coun
 	s->pages_rerequested = c->pages_rerequested;
 	s->pages_corrupt = c->pages_corrupt;
 }
+
+void counters_snapshot_frames(const struct pager_counters *c, struct pager_stats *s)
+{
+	s->pages_demand += c->pages_demand;
+	s->pages_push += c->pages_push;
+	s->pages_zero += c->pages_zero;
+	s->pages_duplicate += c->pages_duplicate;
+	s->install_retries += c->install_retries;
+	s->bytes_received += c->bytes_received;
+	s->pages_corrupt += c->pages_corrupt;
+}

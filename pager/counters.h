@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * What the pager counts, each struct with one writer: the listener writes pager_counters,
- * the owner writes precopy_counters before pager_start(). Both under the pager lock, so that
- * pager_get_stats() takes a consistent snapshot from any thread.
+ * What the pager counts, each struct with one writer: the listener writes its pager_counters
+ * under the pager lock, the push receiver its own (only the page counters) under the push
+ * lock, the owner writes precopy_counters before pager_start(). pager_get_stats() takes both
+ * locks for a consistent snapshot from any thread.
  */
 #ifndef PAGER_COUNTERS_H
 #define PAGER_COUNTERS_H
@@ -43,6 +44,7 @@ void counters_fault_served(struct pager_counters *c, pid_t tid, uint64_t wait_ns
 void counters_frame(struct pager_counters *c, enum page_origin origin, uint64_t pages,
 		    uint64_t installed, uint64_t retries, uint64_t bytes);
 
+
 /* Owner before pager_start(), lock held. */
 void counters_preloaded(struct precopy_counters *pc, uint64_t installed, uint64_t replaced,
 			uint64_t retries, uint64_t bytes);
@@ -51,5 +53,7 @@ void counters_discarded(struct precopy_counters *pc, uint64_t dropped);
 /* Lock held: both into the public stats (the page totals and duration are the caller's). */
 void counters_snapshot(const struct pager_counters *c, const struct precopy_counters *pc,
 		       struct pager_stats *s);
+/* Lock held: the page counters of another installing thread (the push receiver's) added to s. */
+void counters_snapshot_frames(const struct pager_counters *c, struct pager_stats *s);
 
 #endif

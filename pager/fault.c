@@ -37,23 +37,36 @@ static int fault_handle(struct pager *p, struct fault_reader *f, struct tx_queue
 		return 0;
 	}
 	page = region_page_of(&p->regions, r, addr);
-	status = page_state_get(&r->pages, page);
-	if (status == PAGE_ABSENT) {
-		page_state_request(&r->pages, page);
-		ret = fault_request(f, tx, r, page, p->regions.page_size, now);
-		if (ret)
-			return ret;
-	}
 	/* All of this fault's bookkeeping in one critical section: it is the hot path. */
 	pthread_mutex_lock(&p->lock);
-	counters_fault(&p->counters, tid, status);
-	if (status != PAGE_PRESENT)
+	status = page_state_get(&r->pages, page);
+	if (status != PAGE_PRESENT) {
 		ret = waiters_add(&p->waiters, addr, tid, now);
+		/*
+		 * The push receiver installs concurrently: it sets a page present, then looks for
+		 * the waited mark, and serves (under this lock) only if it finds one. Marked after
+		 * the waiter is listed, then the present bit read again: if the page is present
+		 * now, its installer may have missed the mark, so the waiter is served here.
+		 */
+		if (!ret && page_state_mark_waited(&r->pages, page)) {
+			waiters_serve(&p->waiters, addr, p->regions.page_size, &p->counters);
+			status = PAGE_PRESENT;
+		}
+		/* Requests are the listener's alone: the first fault on an absent page sends one. */
+		if (status == PAGE_ABSENT && !page_state_request(&r->pages, page))
+			status = PAGE_REQUESTED; /* being installed: the installer serves the waiter */
+	}
+	if (!ret)
+		counters_fault(&p->counters, tid, status);
 	pthread_mutex_unlock(&p->lock);
+	if (ret)
+		return ret;
+	if (status == PAGE_ABSENT)
+		return fault_request(f, tx, r, page, p->regions.page_size, now);
 	/* Installed between the fault and this read: the thread may still sleep. */
 	if (status == PAGE_PRESENT)
-		ret = uffd_wake(p->uffd, (void *)(uintptr_t)addr, p->regions.page_size);
-	return ret;
+		return uffd_wake(p->uffd, (void *)(uintptr_t)addr, p->regions.page_size);
+	return 0;
 }
 
 int fault_read_all(struct pager *p, struct fault_reader *f, struct tx_queue *tx, char *err,

@@ -1,5 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Fault path, second half: a received page run is installed, its waiters counted and woken. */
+/*
+ * Fault path, second half: a received page run is installed, its waiters counted and woken.
+ * Two threads install (the listener its demand answers, the push receiver the push): each
+ * claims its pages first (page_state_claim()), so a page is installed, shown to the observer
+ * and set present by one of them only; the other counts it as a duplicate.
+ */
 #include "install.h"
 #include "uffd.h"
 
@@ -8,9 +13,11 @@
 #include <string.h>
 
 /*
- * Pages now in place: mark them present, show them to the observer, account for their
+ * Pages now in place: show them to the observer, mark them present, account for their
  * waiters, and only then wake those: a thread back from its fault finds all of it done.
- * The install itself did not wake anyone (UFFDIO_*_MODE_DONTWAKE, see uffd.c).
+ * The install itself did not wake anyone (UFFDIO_*_MODE_DONTWAKE, see uffd.c). The observer
+ * comes before the present bits: the listener wakes a fault it reads on a present page at
+ * once, and that thread must not run before the observer saw its page.
  */
 static void installed_range(struct pager *p, struct region *r, uint64_t first, uint64_t count,
 			    const uint8_t *data)
@@ -18,10 +25,17 @@ static void installed_range(struct pager *p, struct region *r, uint64_t first, u
 	uint64_t i, ps = p->regions.page_size;
 	uint8_t *start = region_page_addr(&p->regions, r, first);
 
-	for (i = 0; i < count; i++)
-		page_state_set_present(&r->pages, first + i);
 	if (p->opts.on_install)
 		p->opts.on_install(p->opts.on_install_opaque, r->id, first, count, data);
+	for (i = 0; i < count; i++)
+		page_state_set_present(&r->pages, first + i);
+	/*
+	 * No waiter marked on the range after the pages became present: any fault on them not
+	 * yet read will find them present and wake its thread (fault.c). So most pushed runs
+	 * take neither the lock nor a wake-up.
+	 */
+	if (!page_state_any_waited(&r->pages, first, count))
+		return;
 	pthread_mutex_lock(&p->lock);
 	waiters_serve(&p->waiters, (uintptr_t)start, count * ps, &p->counters);
 	pthread_mutex_unlock(&p->lock);
@@ -57,7 +71,10 @@ int install_run(struct pager *p, struct region *r, uint64_t first, uint64_t coun
 			continue;
 		}
 		if (ret == -EEXIST) {
-			/* Populated behind our back: it is there, and we must not overwrite it. */
+			/*
+			 * Populated behind our back (not by the other installer: claims keep
+			 * them apart): it is there, and we must not overwrite it.
+			 */
 			logger_warn(&p->log, "pager: page at %p already populated by someone else",
 				    (void *)dst);
 			/* The observer sees what is there, so a digest says it is not the source's. */
@@ -73,30 +90,49 @@ int install_run(struct pager *p, struct region *r, uint64_t first, uint64_t coun
 	return 0;
 }
 
+int install_claimed(struct pager *p, struct region *r, uint64_t first, uint64_t count,
+		    const uint8_t *src, bool zero, struct install_result *res, char *err,
+		    size_t err_len)
+{
+	uint64_t ps = p->regions.page_size, done, chunk, mine, run_start, run;
+	int ret;
+
+	for (done = 0; done < count; done += chunk) {
+		chunk = count - done < 64 ? count - done : 64;
+		mine = page_state_claim(&r->pages, first + done, (uint32_t)chunk);
+		/* Each run of consecutive pages claimed here is one install. */
+		while (mine) {
+			run_start = (uint64_t)__builtin_ctzll(mine);
+			run = ~(mine >> run_start) ? (uint64_t)__builtin_ctzll(~(mine >> run_start)) : 64;
+			mine = run == 64 ? 0 : mine & ~(((1ull << run) - 1) << run_start);
+			ret = install_run(p, r, first + done + run_start, run,
+					  zero ? NULL : src + (done + run_start) * ps, zero, res, err,
+					  err_len);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
 int install_frame(struct pager *p, const Wire__PageHeader *hdr, const uint8_t *payload,
-		  char *err, size_t err_len)
+		  pthread_mutex_t *lock, struct pager_counters *c, char *err, size_t err_len)
 {
 	uint64_t ps = p->regions.page_size, first = hdr->offset / ps, count = hdr->length / ps;
 	bool zero = hdr->flags & WIRE_PAGE_FLAG_ZERO;
 	struct region *r = &p->regions.r[hdr->region];
 	struct install_result res = { 0 };
-	uint64_t pos, run_first, run;
 	int ret;
 
-	/* Pages already present (the push and a demand answer crossed) are skipped, not rewritten. */
-	for (pos = first; (run = page_state_next_missing_run(&r->pages, pos, first + count - pos,
-							     &run_first)); pos = run_first + run) {
-		ret = install_run(p, r, run_first, run,
-				  zero ? NULL : payload + (run_first - first) * ps, zero, &res,
-				  err, err_len);
-		if (ret)
-			return ret;
-	}
-	pthread_mutex_lock(&p->lock);
-	counters_frame(&p->counters,
+	/* Pages already claimed (the push and a demand answer crossed) are skipped, not rewritten. */
+	ret = install_claimed(p, r, first, count, zero ? NULL : payload, zero, &res, err, err_len);
+	if (ret)
+		return ret;
+	pthread_mutex_lock(lock);
+	counters_frame(c,
 		       zero ? ORIGIN_ZERO
 			    : (hdr->flags & WIRE_PAGE_FLAG_DEMAND ? ORIGIN_DEMAND : ORIGIN_PUSH),
 		       count, res.installed, res.retries, zero ? 0 : hdr->length);
-	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_unlock(lock);
 	return 0;
 }

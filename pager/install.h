@@ -19,8 +19,8 @@ struct install_result {
 };
 
 /*
- * Installs pages [first, first+count) of r, all missing by the page state, from src (or as
- * zero pages); marks them present, shows them to the observer, closes their waiters and wakes
+ * Installs pages [first, first+count) of r, all claimed by the caller, from src (or as
+ * zero pages); shows them to the observer, marks them present, closes their waiters and wakes
  * them. 0, or -errno with the reason in err (res counts what was done before it).
  */
 int install_run(struct pager *p, struct region *r, uint64_t first, uint64_t count,
@@ -28,10 +28,19 @@ int install_run(struct pager *p, struct region *r, uint64_t first, uint64_t coun
 		size_t err_len);
 
 /*
+ * Claims what no installer claimed yet of [first, first+count) and installs it (install_run),
+ * from src (page first's bytes) or as zero pages. Any thread; 0, or -errno as install_run().
+ */
+int install_claimed(struct pager *p, struct region *r, uint64_t first, uint64_t count,
+		    const uint8_t *src, bool zero, struct install_result *res, char *err,
+		    size_t err_len);
+
+/*
  * A page frame (its header already checked against the layout): installs its pages not yet
- * present and counts them. 0, or -errno with the reason in err.
+ * claimed and counts them into c under lock (each installing thread has its own: the
+ * listener's are the pager lock and counters). 0, or -errno with the reason in err.
  */
 int install_frame(struct pager *p, const Wire__PageHeader *hdr, const uint8_t *payload,
-		  char *err, size_t err_len);
+		  pthread_mutex_t *lock, struct pager_counters *c, char *err, size_t err_len);
 
 #endif

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The listener thread: one io_uring drives the userfaultfd, both sockets and the stop eventfd.
- * Each turn serves, in priority order: new faults (requests go out first), demand answers,
- * then a bounded slice of the push stream, so a demanded page never waits behind the push.
- * Lower layers return errors; the listener alone makes one the pager's failure (listener_fail.c).
+ * The listener thread: one io_uring drives the userfaultfd, the demand socket and the control
+ * eventfd. Each turn serves new faults (requests go out first), then demand answers. The push
+ * socket is read and installed by the push receiver's thread (push_rx.c), so neither a fault
+ * nor a demanded page ever waits behind the push. Lower layers return errors; the listener
+ * alone makes one the pager's failure (listener_fail.c).
  */
 #include "listener.h"
 #include "listener_internal.h"
@@ -21,15 +22,13 @@
 enum cqe_tag {
 	TAG_UFFD = 1,
 	TAG_CTL,
-	TAG_RX_DEMAND,
-	TAG_RX_PUSH,
+	TAG_RX,
 	TAG_TX,
 };
 
-/* Pages of pushed data installed per turn before faults and demand answers are looked at again. */
-#define PUSH_PAGES_PER_TURN 128u
 #define TX_QUEUE_BYTES (64u * 1024u)
-#define RX_BUFFER_BYTES (4u * 1024u * 1024u)
+/* Demand answers only: one frame of up to 64 pages at a time, a few outstanding. */
+#define RX_BUFFER_BYTES (1u * 1024u * 1024u)
 
 static int channel_fd(const struct listener *l, enum channel_index ch)
 {
@@ -54,12 +53,13 @@ int listener_create(struct pager *p)
 	wire_arena_init(&l->arena);
 	region_table_wire_layout(&p->regions, &l->layout);
 	ret = tx_queue_init(&l->tx, TX_QUEUE_BYTES);
+	if (!ret)
+		ret = rx_buffer_init(&l->rx, RX_BUFFER_BYTES);
+	if (!ret)
+		ret = push_rx_init(&l->push, p);
 	if (ret)
 		goto err;
 	for (i = 0; i < CH_COUNT; i++) {
-		ret = rx_buffer_init(&l->rx[i], RX_BUFFER_BYTES);
-		if (ret)
-			goto err;
 		ret = net_tune(channel_fd(l, i), p->opts.dead_peer_ms);
 		if (ret)
 			logger_warn(&p->log, "pager: tuning the %s socket: %s", channel_name(i),
@@ -74,13 +74,12 @@ err:
 void listener_destroy(struct pager *p)
 {
 	struct listener *l = p->listener;
-	int i;
 
 	if (!l)
 		return;
 	p->listener = NULL;
-	for (i = 0; i < CH_COUNT; i++)
-		rx_buffer_free(&l->rx[i]);
+	push_rx_free(&l->push);
+	rx_buffer_free(&l->rx);
 	tx_queue_free(&l->tx);
 	requests_free(&l->requests);
 	free(l);
@@ -106,22 +105,20 @@ static void arm_poll(struct listener *l, int fd, enum cqe_tag tag)
 	io_uring_sqe_set_data64(sqe, tag);
 }
 
-static void arm_rx(struct listener *l, enum channel_index ch)
+static void arm_rx(struct listener *l)
 {
-	struct rx_buffer *rb = &l->rx[ch];
+	struct rx_buffer *rb = &l->rx;
 	struct io_uring_sqe *sqe;
 
-	if (l->rx_armed[ch] || l->rx_eof[ch])
+	if (l->rx_armed || l->rx_eof)
 		return;
-	if (ch == CH_PUSH && !__atomic_load_n(&l->p->push_released, __ATOMIC_ACQUIRE))
-		return; /* held: the source's push waits in the socket, demand has the listener */
 	rx_buffer_compact(rb);
 	if (rx_buffer_space(rb) < RX_MAX_FRAME)
 		return; /* the backlog is consumed first; re-armed after */
 	sqe = get_sqe(l);
-	io_uring_prep_recv(sqe, channel_fd(l, ch), rx_buffer_space_ptr(rb), rx_buffer_space(rb), 0);
-	io_uring_sqe_set_data64(sqe, ch == CH_DEMAND ? TAG_RX_DEMAND : TAG_RX_PUSH);
-	l->rx_armed[ch] = true;
+	io_uring_prep_recv(sqe, l->p->demand_fd, rx_buffer_space_ptr(rb), rx_buffer_space(rb), 0);
+	io_uring_sqe_set_data64(sqe, TAG_RX);
+	l->rx_armed = true;
 }
 
 static void send_tx(struct listener *l, const uint8_t *buf, size_t len)
@@ -157,22 +154,22 @@ static void on_tx(struct listener *l, int res)
 		send_tx(l, buf, len);
 }
 
-static void on_rx(struct listener *l, enum channel_index ch, int res)
+static void on_rx(struct listener *l, int res)
 {
-	l->rx_armed[ch] = false;
+	l->rx_armed = false;
 	if (l->conn != CONN_UP)
 		return; /* the last receive of a lost connection: its bytes go with it */
 	if (res > 0) {
-		rx_buffer_commit(&l->rx[ch], (size_t)res);
+		rx_buffer_commit(&l->rx, (size_t)res);
 		l->last_rx_ns = clock_now_ns();
 		return;
 	}
-	l->rx_eof[ch] = true;
+	l->rx_eof = true;
 	if (res == 0)
 		return; /* judged by check_eof() once the frames before it are taken */
-	if (l->complete_sent || (ch == CH_PUSH && l->push_done))
+	if (l->complete_sent)
 		return;
-	listener_lose(l, "%s connection to the source: %s", channel_name(ch), strerror(-res));
+	listener_lose(l, "demand connection to the source: %s", strerror(-res));
 }
 
 static void check_complete(struct listener *l)
@@ -239,16 +236,15 @@ static void dispatch_cqe(struct listener *l, const struct io_uring_cqe *cqe, boo
 			logger_warn(&l->p->log, "pager: reading the control eventfd: %s",
 				    strerror(errno));
 		l->stop = __atomic_load_n(&l->p->stop_requested, __ATOMIC_ACQUIRE);
+		/* pager_release_push() signals here: the push receiver looks again. */
+		push_rx_kick(&l->push);
 		listener_adopt(l);
 		if (!(cqe->flags & IORING_CQE_F_MORE))
 			arm_poll(l, l->p->ctl_fd, TAG_CTL);
 		break;
 	}
-	case TAG_RX_DEMAND:
-		on_rx(l, CH_DEMAND, cqe->res);
-		break;
-	case TAG_RX_PUSH:
-		on_rx(l, CH_PUSH, cqe->res);
+	case TAG_RX:
+		on_rx(l, cqe->res);
 		break;
 	case TAG_TX:
 		on_tx(l, cqe->res);
@@ -268,17 +264,14 @@ static bool read_faults(struct listener *l)
 	return !ret;
 }
 
-/* Requests out, then demand answers, then a slice of the push. True: push frames left. */
-static bool serve_channels(struct listener *l)
+/* Requests out, then demand answers, then what the push receiver reported. */
+static void serve_channels(struct listener *l)
 {
-	bool backlog;
-
 	flush_tx(l);
-	listener_check_eof(l, CH_DEMAND, listener_process_rx(l, CH_DEMAND, 0));
-	backlog = listener_process_rx(l, CH_PUSH, PUSH_PAGES_PER_TURN);
-	listener_check_eof(l, CH_PUSH, backlog);
+	listener_process_rx(l);
+	listener_check_eof(l);
+	listener_push_events(l);
 	check_complete(l);
-	return backlog;
 }
 
 /*
@@ -308,18 +301,16 @@ static void drain_complete(struct listener *l)
 }
 
 /*
- * Submits, and waits for a completion unless work is left (backlog: only peek), at most until
- * the next timer (a request's timeout, the silent-peer or the reconnect deadline).
+ * Submits, and waits for a completion, at most until the next timer (a request's timeout, the
+ * silent-peer or the reconnect deadline).
  */
-static int submit_and_wait(struct listener *l, bool backlog, uint64_t next)
+static int submit_and_wait(struct listener *l, uint64_t next)
 {
 	uint64_t now = clock_now_ns();
 	struct __kernel_timespec wait;
 	struct io_uring_cqe *cqe;
 	int ret;
 
-	if (backlog)
-		return io_uring_submit(&l->ring);
 	if (!next)
 		return io_uring_submit_and_wait(&l->ring, 1);
 	next = next > now ? next - now : 1;
@@ -329,22 +320,33 @@ static int submit_and_wait(struct listener *l, bool backlog, uint64_t next)
 	return ret == -ETIME ? 0 : ret;
 }
 
+/* The ring, its standing polls and the push receiver; a failure fails the pager. */
+static void listener_setup(struct listener *l)
+{
+	struct pager *p = l->p;
+	int ret;
+
+	ret = setup_ring(l);
+	if (ret) {
+		listener_fail(l, ret, "io_uring setup: %s", strerror(-ret));
+		return;
+	}
+	arm_poll(l, p->uffd, TAG_UFFD);
+	arm_poll(l, p->ctl_fd, TAG_CTL);
+	ret = push_rx_start(&l->push, p->push_fd);
+	if (ret)
+		listener_fail(l, ret, "starting the push receiver: %s", strerror(-ret));
+}
+
 void *listener_main(void *arg)
 {
 	struct pager *p = arg;
 	struct listener *l = p->listener;
 	struct io_uring_cqe *cqe;
 	unsigned int head, seen;
-	bool backlog = false;
 	int ret;
 
-	ret = setup_ring(l);
-	if (ret) {
-		listener_fail(l, ret, "io_uring setup: %s", strerror(-ret));
-	} else {
-		arm_poll(l, p->uffd, TAG_UFFD);
-		arm_poll(l, p->ctl_fd, TAG_CTL);
-	}
+	listener_setup(l);
 	/* Everything may be present already (pre-copy): nothing else would say so. */
 	check_complete(l);
 	while (!l->stop && l->ring_ready) {
@@ -357,14 +359,12 @@ void *listener_main(void *arg)
 		next = listener_timers(l, clock_now_ns());
 
 		if (l->conn == CONN_UP) {
-			if (!l->failed) {
-				arm_rx(l, CH_DEMAND);
-				arm_rx(l, CH_PUSH);
-			}
+			if (!l->failed)
+				arm_rx(l);
 			/* After a failure too: the Error message to the source is queued there. */
 			flush_tx(l);
 		}
-		ret = submit_and_wait(l, backlog, next);
+		ret = submit_and_wait(l, next);
 		if (ret < 0 && ret != -EINTR && ret != -EBUSY) {
 			listener_fail(l, ret, "io_uring_enter: %s", strerror(-ret));
 			break;
@@ -375,16 +375,17 @@ void *listener_main(void *arg)
 			seen++;
 		}
 		io_uring_cq_advance(&l->ring, seen);
-		if (l->failed) {
-			backlog = false;
+		if (l->failed)
 			continue; /* faults stay blocked; wait for the owner to stop us */
-		}
-		if ((uffd_ready || backlog) && !read_faults(l))
+		if (uffd_ready && !read_faults(l))
 			continue;
-		backlog = l->conn == CONN_UP && serve_channels(l);
-		if (l->complete_acked || (l->complete_sent && l->rx_eof[CH_DEMAND]))
+		if (l->conn == CONN_UP)
+			serve_channels(l);
+		if (l->complete_acked || (l->complete_sent && l->rx_eof))
 			break;
 	}
+	/* Before the sockets can close: the receiver may be reading the push socket. */
+	push_rx_stop(&l->push);
 	if (l->ring_ready) {
 		drain_complete(l);
 		io_uring_queue_exit(&l->ring);

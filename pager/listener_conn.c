@@ -35,7 +35,11 @@ void listener_lose(struct listener *l, const char *fmt, ...)
 	}
 	logger_warn(&p->log, "pager: connection to the source lost (%s); waiting up to %u ms for "
 		    "it to come back", l->lost_reason, p->opts.reconnect_timeout_ms);
-	/* Ends the receives and the send under way; their completions are reaped before close. */
+	/*
+	 * Ends the receives and the send under way, the push receiver's too; their completions
+	 * are reaped (the receiver stops) before close.
+	 */
+	push_rx_abort(&l->push);
 	shutdown(p->demand_fd, SHUT_RDWR);
 	shutdown(p->push_fd, SHUT_RDWR);
 	l->conn = CONN_LOST;
@@ -71,17 +75,14 @@ void listener_lose_damaged(struct listener *l, const char *fmt, ...)
 void listener_finish_lose(struct listener *l)
 {
 	struct pager *p = l->p;
-	int ch;
 
-	if (l->conn != CONN_LOST || l->rx_armed[CH_DEMAND] || l->rx_armed[CH_PUSH] || l->tx.busy)
+	if (l->conn != CONN_LOST || l->rx_armed || l->tx.busy || !push_rx_release_socket(&l->push))
 		return;
 	close(p->demand_fd);
 	close(p->push_fd);
 	p->demand_fd = p->push_fd = -1;
-	for (ch = 0; ch < CH_COUNT; ch++) {
-		l->rx[ch].head = l->rx[ch].tail = 0;
-		l->rx_eof[ch] = false;
-	}
+	l->rx.head = l->rx.tail = 0;
+	l->rx_eof = false;
 	tx_queue_reset(&l->tx);
 	/* The source pushes again from what is missing after a resume, and says when done. */
 	l->push_done = false;
@@ -116,6 +117,7 @@ void listener_adopt(struct listener *l)
 	}
 	l->conn = CONN_UP;
 	l->last_rx_ns = now;
+	push_rx_attach(&l->push, p->push_fd);
 	/* Frames queued while down were for no connection: the table says what to send. */
 	tx_queue_reset(&l->tx);
 	/* Whatever was asked on the lost connection is asked again, under the same ids. */
@@ -229,7 +231,10 @@ uint64_t listener_timers(struct listener *l, uint64_t now)
 	expecting = l->requests.n ||
 		    (!l->push_done && __atomic_load_n(&p->push_released, __ATOMIC_ACQUIRE));
 	if (expecting && p->opts.silence_timeout_ms) {
-		silence = l->last_rx_ns + (uint64_t)p->opts.silence_timeout_ms * MS;
+		uint64_t last = push_rx_last_rx(&l->push);
+
+		silence = (last > l->last_rx_ns ? last : l->last_rx_ns) +
+			  (uint64_t)p->opts.silence_timeout_ms * MS;
 		if (now >= silence) {
 			listener_lose(l, "nothing received from the source for %u ms",
 				      p->opts.silence_timeout_ms);

@@ -23,6 +23,8 @@ void listener_fail(struct listener *l, int error, const char *fmt, ...)
 	if (run_state_fail(p, error, text))
 		logger_err(&p->log, "pager: %s", text);
 	l->failed = true;
+	/* Nothing more is installed: the failure's count of missing pages stays true. */
+	push_rx_abort(&l->push);
 }
 
 void listener_protocol_error(struct listener *l, int err, Wire__ErrorCode code, const char *fmt,

@@ -3,8 +3,11 @@
  * The listener thread's private state, shared by its files, top down:
  *
  *   listener.c       the thread: its io_uring, arming, dispatch, completion, stop
- *   listener_rx.c    frames in: checked, then installed or acted on
+ *   listener_rx.c    frames in on the demand connection, and the push receiver's events
+ *   listener_conn.c  the connection: lost, down, adopted; timers
  *   listener_fail.c  the one place where an error becomes the pager's failure
+ *
+ * The push connection is read by the push receiver's thread (push_rx.h), not here.
  */
 #ifndef PAGER_LISTENER_INTERNAL_H
 #define PAGER_LISTENER_INTERNAL_H
@@ -15,6 +18,7 @@
 
 #include "fault.h"
 #include "pager_internal.h"
+#include "push_rx.h"
 #include "rx_buffer.h"
 #include "tx_queue.h"
 #include "wire.h"
@@ -31,8 +35,9 @@ struct listener {
 	struct pager *p;
 	struct io_uring ring;
 	bool ring_ready;
-	struct rx_buffer rx[CH_COUNT];
-	bool rx_armed[CH_COUNT], rx_eof[CH_COUNT];
+	struct rx_buffer rx; /* the demand connection's */
+	bool rx_armed, rx_eof;
+	struct push_rx push; /* the push connection's reader and installer */
 	struct wire_arena arena;
 	struct wire_layout layout; /* what page headers are checked against */
 	struct tx_queue tx;
@@ -40,7 +45,7 @@ struct listener {
 	struct request_table requests; /* outstanding demand requests */
 	enum conn_state conn;
 	char lost_reason[384];
-	uint64_t last_rx_ns; /* anything received, on either socket */
+	uint64_t last_rx_ns; /* anything received on the demand socket (push: push_rx_last_rx) */
 	bool stop, failed, push_done, all_present, complete_sent, complete_acked;
 	bool damaged_push; /* a push run failed its checksum since the last PushDone */
 };
@@ -57,13 +62,12 @@ void listener_fail(struct listener *l, int error, const char *fmt, ...)
 void listener_protocol_error(struct listener *l, int err, Wire__ErrorCode code, const char *fmt,
 			     ...) __attribute__((format(printf, 4, 5)));
 
-/*
- * listener_rx.c: takes whole frames off one channel; at most `budget` pages installed (0: no
- * limit). True when the budget stopped it with frames possibly left (more work, no waiting).
- */
-bool listener_process_rx(struct listener *l, enum channel_index ch, uint64_t budget);
-/* After process_rx: a close is the normal end after completion, or of the push after PushDone. */
-void listener_check_eof(struct listener *l, enum channel_index ch, bool frames_left);
+/* listener_rx.c: takes every whole frame off the demand connection. */
+void listener_process_rx(struct listener *l);
+/* After process_rx: a close is the normal end after completion. */
+void listener_check_eof(struct listener *l);
+/* What the push receiver reported (PushDone, damaged runs, the end of its connection). */
+void listener_push_events(struct listener *l);
 
 /*
  * listener_conn.c: the connection's life. listener_lose() takes a broken connection down (or

@@ -1,20 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Frames in, on the listener thread: each is checked (channel, length, layout), then a page
- * frame is installed and a control frame acted on. Any violation fails the pager and tells the
- * source why.
+ * Frames in, on the listener thread: each demand frame is checked (channel, length, layout),
+ * then a page frame is installed and a control frame acted on; and what the push receiver
+ * reports of the push connection is acted on here too. Any violation fails the pager and
+ * tells the source why.
  */
 #include "listener_internal.h"
 #include "install.h"
+#include "page_frame.h"
 
 #include <errno.h>
 
-void listener_check_eof(struct listener *l, enum channel_index ch, bool frames_left)
+void listener_check_eof(struct listener *l)
 {
-	if (!l->rx_eof[ch] || frames_left || l->failed || l->complete_sent ||
-	    (ch == CH_PUSH && l->push_done))
+	if (!l->rx_eof || rx_buffer_pending(&l->rx) || l->failed || l->complete_sent)
 		return;
-	listener_lose(l, "the source closed the %s connection", channel_name(ch));
+	listener_lose(l, "the source closed the demand connection");
 }
 
 /* A late copy of an answer already installed (a re-request crossed it): counted, dropped. */
@@ -35,9 +36,9 @@ static bool all_present(struct listener *l, uint32_t region, uint64_t first, uin
 
 /*
  * A run whose checksum does not match its bytes: damaged on the way, or a header naming
- * another place. Nothing is installed; a demanded run is asked again at once, a pushed one's
- * missing pages are requested (nobody may be waiting for them yet, but the push will not
- * send them again).
+ * another place. Nothing is installed; a demanded run is asked again at once, an unrequested
+ * one's missing pages are requested. (A pushed run's damage comes from the push receiver:
+ * listener_push_events().)
  */
 static void page_frame_damaged(struct listener *l, const Wire__PageHeader *hdr,
 			       struct request *rq, uint64_t first, uint64_t count)
@@ -73,36 +74,27 @@ static struct request *matching_request(struct listener *l, const Wire__PageHead
 	return NULL;
 }
 
-/* A page frame: checked against the channel and the layout, then installed. False: failed. */
-static bool on_page_frame(struct listener *l, enum channel_index ch, const struct rx_frame *frame)
+/* A demand answer: checked against the layout and the requests, then installed. */
+static bool on_page_frame(struct listener *l, const struct rx_frame *frame)
 {
 	const Wire__PageHeader *hdr = (const Wire__PageHeader *)frame->msg;
-	bool demand = hdr->flags & WIRE_PAGE_FLAG_DEMAND, ok;
 	uint64_t ps = l->p->regions.page_size, first, count;
 	struct request *rq = NULL;
-	char err[256];
+	Wire__ErrorCode code;
+	char err[320];
+	bool ok;
 	int ret;
 
-	if (ch == CH_PUSH && (hdr->flags & WIRE_PAGE_FLAG_DEMAND)) {
-		listener_protocol_error(l, -EPROTO, WIRE__ERROR_CODE__ERROR_PROTOCOL,
-					"demand answer on the push channel");
-		return false;
-	}
-	if (!(hdr->flags & WIRE_PAGE_FLAG_ZERO) && frame->payload_len != hdr->length) {
-		listener_protocol_error(l, -EPROTO, WIRE__ERROR_CODE__ERROR_PROTOCOL,
-					"page payload %u bytes, header says %u",
-					frame->payload_len, hdr->length);
-		return false;
-	}
-	ret = wire_check_page_header(hdr, &l->layout, l->p->regions.page_size, err, sizeof(err));
+	ret = page_frame_check(frame, false, &l->layout, l->p->regions.page_size, &code, err,
+			       sizeof(err));
 	if (ret) {
-		listener_protocol_error(l, ret, WIRE__ERROR_CODE__ERROR_RANGE, "bad page header: %s",
-					err);
+		listener_protocol_error(l, ret, code, "%s", err);
 		return false;
 	}
 	first = hdr->offset / ps;
 	count = hdr->length / ps;
-	if (demand) {
+	/* A page without the demand flag needs no request (none are sent this way today). */
+	if (hdr->flags & WIRE_PAGE_FLAG_DEMAND) {
 		rq = matching_request(l, hdr, first, count, &ok);
 		if (!rq && ok) {
 			install_duplicate(l->p, count);
@@ -110,20 +102,20 @@ static bool on_page_frame(struct listener *l, enum channel_index ch, const struc
 		}
 		if (!rq) {
 			listener_protocol_error(l, -EPROTO, WIRE__ERROR_CODE__ERROR_PROTOCOL,
-						"a demand answer (request %llu) for pages 0x%llx+%u of "
-						"region %u that nobody requested",
+						"a demand answer (request %llu) for pages 0x%llx+%u "
+						"of region %u that nobody requested",
 						(unsigned long long)hdr->request_id,
-						(unsigned long long)hdr->offset, hdr->length, hdr->region);
+						(unsigned long long)hdr->offset, hdr->length,
+						hdr->region);
 			return false;
 		}
 	}
-	if (hdr->checksum != wire_page_checksum(hdr->region, hdr->offset, hdr->length, hdr->flags,
-						frame->payload,
-						frame->payload ? frame->payload_len : 0)) {
+	if (!page_frame_intact(frame)) {
 		page_frame_damaged(l, hdr, rq, first, count);
 		return true;
 	}
-	ret = install_frame(l->p, hdr, frame->payload, err, sizeof(err));
+	ret = install_frame(l->p, hdr, frame->payload, &l->p->lock, &l->p->counters, err,
+			    sizeof(err));
 	if (ret) {
 		listener_fail(l, ret, "%s", err);
 		return false;
@@ -134,31 +126,17 @@ static bool on_page_frame(struct listener *l, enum channel_index ch, const struc
 }
 
 /* Any frame but a page: false when it ends the session (an error, or a protocol violation). */
-static bool on_control_frame(struct listener *l, enum channel_index ch,
-			     const struct rx_frame *frame)
+static bool on_control_frame(struct listener *l, const struct rx_frame *frame)
 {
 	const Wire__Error *e;
 
 	switch (frame->type) {
 	case WIRE_PUSH_DONE:
-		if (ch != CH_PUSH) {
-			listener_protocol_error(l, -EPROTO, WIRE__ERROR_CODE__ERROR_PROTOCOL,
-						"push-done on the demand channel");
-			return false;
-		}
-		l->push_done = true;
-		/*
-		 * Every page the push had to send came before this. After a damaged push run,
-		 * whose header could not be trusted to say which pages it carried, a page still
-		 * absent and not asked for may be one it lost: ask for all such pages now.
-		 */
-		if (l->damaged_push)
-			for (uint32_t i = 0; i < l->p->regions.n; i++)
-				listener_request_missing(l, i, 0, l->p->regions.r[i].pages.n_pages);
-		l->damaged_push = false;
-		return true;
+		listener_protocol_error(l, -EPROTO, WIRE__ERROR_CODE__ERROR_PROTOCOL,
+					"push-done on the demand channel");
+		return false;
 	case WIRE_COMPLETE:
-		if (ch != CH_DEMAND || !l->complete_sent) {
+		if (!l->complete_sent) {
 			listener_protocol_error(l, -EPROTO, WIRE__ERROR_CODE__ERROR_PROTOCOL,
 						"unexpected complete message");
 			return false;
@@ -178,40 +156,93 @@ static bool on_control_frame(struct listener *l, enum channel_index ch,
 		return false;
 	default:
 		listener_protocol_error(l, -EPROTO, WIRE__ERROR_CODE__ERROR_PROTOCOL,
-					"unexpected %s message on the %s channel",
-					wire_type_name(frame->type), channel_name(ch));
+					"unexpected %s message on the demand channel",
+					wire_type_name(frame->type));
 		return false;
 	}
 }
 
-bool listener_process_rx(struct listener *l, enum channel_index ch, uint64_t budget)
+void listener_process_rx(struct listener *l)
 {
-	uint64_t pages = 0;
 	struct rx_frame frame;
 	char err[256];
 	int ret;
 
-	while (!l->failed) {
-		if (budget && pages >= budget)
-			return true;
-		ret = rx_buffer_next(&l->rx[ch], &l->arena, &frame, err, sizeof(err));
+	while (!l->failed && l->conn == CONN_UP) {
+		ret = rx_buffer_next(&l->rx, &l->arena, &frame, err, sizeof(err));
 		if (ret == 0)
-			return false;
+			return;
 		if (ret < 0) {
 			/* Framing lost: nothing after this point can be trusted, a new stream can. */
-			listener_lose_damaged(l, "the %s stream is damaged: %s", channel_name(ch),
-					      err);
-			return false;
+			listener_lose_damaged(l, "the demand stream is damaged: %s", err);
+			return;
 		}
-		if (frame.type == WIRE_PAGE) {
-			if (!on_page_frame(l, ch, &frame))
-				return false;
-			pages += ((const Wire__PageHeader *)frame.msg)->length /
-				 l->p->regions.page_size;
-		} else if (!on_control_frame(l, ch, &frame)) {
-			return false;
-		}
-		rx_buffer_consume(&l->rx[ch], &frame);
+		if (!(frame.type == WIRE_PAGE ? on_page_frame(l, &frame)
+					      : on_control_frame(l, &frame)))
+			return;
+		rx_buffer_consume(&l->rx, &frame);
 	}
-	return false;
+}
+
+/*
+ * PushDone: every page the push had to send came before it. After a damaged push run, whose
+ * header could not be trusted to say which pages it carried, a page still absent and not
+ * asked for may be one it lost: ask for all such pages now.
+ */
+static void push_done(struct listener *l)
+{
+	l->push_done = true;
+	if (l->damaged_push)
+		for (uint32_t i = 0; i < l->p->regions.n; i++)
+			listener_request_missing(l, i, 0, l->p->regions.r[i].pages.n_pages);
+	l->damaged_push = false;
+}
+
+/* The push receiver stopped reading its connection: normal, lost, or the pager's failure. */
+static void push_ended(struct listener *l, const struct push_events *ev)
+{
+	switch (ev->end) {
+	case PUSH_END_NONE:
+		return;
+	case PUSH_END_EOF:
+	case PUSH_END_RECV:
+		/* A close is the push's normal end after PushDone, and anything's after Complete. */
+		if (l->complete_sent || (l->push_done && !ev->frames_left))
+			return;
+		listener_lose(l, "%s", ev->text);
+		return;
+	case PUSH_END_LOST:
+		if (ev->code == WIRE__ERROR_CODE__ERROR_STREAM)
+			listener_lose_damaged(l, "%s", ev->text);
+		else
+			listener_lose(l, "%s", ev->text);
+		return;
+	case PUSH_END_PROTOCOL:
+		listener_protocol_error(l, ev->error, ev->code, "%s", ev->text);
+		return;
+	case PUSH_END_FAIL:
+		listener_fail(l, ev->error, "%s", ev->text);
+		return;
+	}
+}
+
+void listener_push_events(struct listener *l)
+{
+	struct push_events ev;
+	uint32_t i;
+
+	if (!push_rx_take_events(&l->push, &ev))
+		return;
+	/* The last words of a connection already lost go with it. */
+	if (l->failed || l->conn != CONN_UP)
+		return;
+	/* A pushed run failed its checksum: its pages are asked for (the push will not resend). */
+	for (i = 0; i < ev.n_damaged; i++)
+		listener_request_missing(l, ev.damaged_runs[i].region, ev.damaged_runs[i].first,
+					 ev.damaged_runs[i].count);
+	if (ev.damaged)
+		l->damaged_push = true;
+	if (ev.push_done)
+		push_done(l);
+	push_ended(l, &ev);
 }

@@ -69,6 +69,14 @@ struct pager {
 	struct pager_counters counters;  /* the listener's */
 	struct precopy_counters precopy; /* the owner's, before pager_start() */
 	struct waiters waiters;          /* the listener's */
+
+	/*
+	 * The push receiver's page counters, under their own lock, which the listener never
+	 * takes: a push receiver preempted while holding it (it runs at a lower priority) never
+	 * holds up a fault. pager_get_stats() adds them to the listener's.
+	 */
+	pthread_mutex_t push_lock;
+	struct pager_counters push_counters;
 };
 
 /* run_state.c: each takes the lock. */

@@ -12,6 +12,10 @@ int pager_get_stats(struct pager *p, struct pager_stats *s)
 	memset(s, 0, sizeof(*s));
 	pthread_mutex_lock(&p->lock);
 	counters_snapshot(&p->counters, &p->precopy, s);
+	/* Inside the pager lock: the two installers' counters are one snapshot. */
+	pthread_mutex_lock(&p->push_lock);
+	counters_snapshot_frames(&p->push_counters, s);
+	pthread_mutex_unlock(&p->push_lock);
 	s->pages_total = p->regions.pages_total;
 	s->pages_present = p->regions.pages_total - region_table_missing(&p->regions);
 	if (p->run.start_ns)

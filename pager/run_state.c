@@ -14,6 +14,7 @@
 void run_state_init(struct pager *p)
 {
 	pthread_mutex_init(&p->lock, NULL);
+	pthread_mutex_init(&p->push_lock, NULL);
 	pthread_cond_init(&p->changed, NULL);
 	p->run.state = PAGER_STATE_IDLE;
 }
@@ -21,6 +22,7 @@ void run_state_init(struct pager *p)
 void run_state_destroy(struct pager *p)
 {
 	pthread_cond_destroy(&p->changed);
+	pthread_mutex_destroy(&p->push_lock);
 	pthread_mutex_destroy(&p->lock);
 }
 

@@ -268,9 +268,10 @@ static void run_case(bool push)
 	pager_get_stats(r.pager, &st);
 	pager_source_get_stats(r.src, &sst);
 	printf("  %u cuts, %llu reconnects, %.1f ms disconnected, %llu re-requested, %llu resent by "
-	       "the source, %llu duplicates\n", r.cuts, (unsigned long long)st.reconnects,
-	       (double)st.disconnected_ns / 1e6, (unsigned long long)st.pages_rerequested,
-	       (unsigned long long)sst.pages_resent, (unsigned long long)st.pages_duplicate);
+	       "the source, %llu duplicates, %llu pages on demand\n", r.cuts,
+	       (unsigned long long)st.reconnects, (double)st.disconnected_ns / 1e6,
+	       (unsigned long long)st.pages_rerequested, (unsigned long long)sst.pages_resent,
+	       (unsigned long long)st.pages_duplicate, (unsigned long long)st.pages_demand);
 	check(r.cuts == CUTS, "only %u cuts landed before completion", r.cuts);
 	check(st.reconnects == CUTS && sst.reconnects == CUTS, "reconnects: %llu here, %llu there",
 	      (unsigned long long)st.reconnects, (unsigned long long)sst.reconnects);
@@ -280,8 +281,15 @@ static void run_case(bool push)
 	 */
 	check(st.pages_demand + st.pages_push + st.pages_zero == r.pages,
 	      "pages by origin do not add up to the region");
-	check(st.pages_duplicate <= r.pages / 8, "%llu duplicate pages: present pages were sent again",
-	      (unsigned long long)st.pages_duplicate);
+	/*
+	 * A duplicate without a resend is a race: a page demanded while its pushed copy was on
+	 * the way (the push receiver installs on its own thread, so under a sanitizer the
+	 * touchers often outrun it). Each such race involves a page fetched on demand; present
+	 * pages sent again after a cut would add thousands of pushed duplicates beyond that.
+	 */
+	check(st.pages_duplicate <= st.pages_demand + r.pages / 8,
+	      "%llu duplicate pages (%llu on demand): present pages were sent again",
+	      (unsigned long long)st.pages_duplicate, (unsigned long long)st.pages_demand);
 	pager_destroy(r.pager);
 	pager_source_destroy(r.src);
 	close(r.lfd);
