@@ -9,6 +9,7 @@
 #include "listener.h"
 #include "listener_internal.h"
 #include "clock.h"
+#include "cpu.h"
 #include "net.h"
 #include "uffd.h"
 
@@ -346,6 +347,11 @@ void *listener_main(void *arg)
 	unsigned int head, seen;
 	int ret;
 
+	/* Above the vCPUs it serves (pager_options.listener_nice). */
+	ret = cpu_nice_self(p->opts.listener_nice);
+	if (ret)
+		logger_info(&p->log, "pager: listener keeps its priority (nice %d: %s)",
+			   p->opts.listener_nice, strerror(-ret));
 	listener_setup(l);
 	/* Everything may be present already (pre-copy): nothing else would say so. */
 	check_complete(l);

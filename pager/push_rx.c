@@ -5,6 +5,7 @@
  */
 #include "push_rx.h"
 #include "clock.h"
+#include "cpu.h"
 #include "install.h"
 #include "page_frame.h"
 
@@ -222,8 +223,13 @@ static bool may_read(struct push_rx *pr)
 static void *push_rx_main(void *arg)
 {
 	struct push_rx *pr = arg;
-	int fd;
+	int fd, ret;
 
+	/* With the listener, above the vCPUs: vCPUs that starve the push fault more. */
+	ret = cpu_nice_self(pr->p->opts.push_nice);
+	if (ret)
+		logger_info(&pr->p->log, "pager: push receiver keeps its priority (nice %d: %s)",
+			    pr->p->opts.push_nice, strerror(-ret));
 	pthread_mutex_lock(&pr->mu);
 	while (!pr->stop) {
 		if (!may_read(pr)) {

@@ -25,12 +25,18 @@ void pager_source_options_defaults(struct pager_source_options *opts, size_t siz
 	const struct pager_source_options defaults = {
 		.size = (uint32_t)size,
 		.push = true,
-		.push_run_pages = 16,
+		/* One 256 KiB frame: a quarter of the frames (and installs) of 16 pages. */
+		.push_run_pages = 64,
 		.prepage_window = 64,
 		.demand_cpu = -1,
 		.push_cpu = -1,
 		.io_timeout_ms = 30000,
-		.push_nice = 10,
+		/*
+		 * After the switch-over the source has no vCPU to leave room for: its push runs at
+		 * the caller's priority (at nice 10 it lost the CPU to the destination's vCPUs
+		 * where both run on one host).
+		 */
+		.push_nice = 0,
 		.log_level = PAGER_LOG_WARN,
 	};
 
@@ -54,7 +60,7 @@ int pager_source_create(const struct pager_source_options *opts, struct pager_so
 		}
 	}
 	if (!src->opts.push_run_pages || src->opts.push_run_pages > WIRE_MAX_REQUEST_PAGES)
-		src->opts.push_run_pages = 16;
+		src->opts.push_run_pages = WIRE_MAX_REQUEST_PAGES;
 	logger_init(&src->log, src->opts.log_fn, src->opts.log_opaque, src->opts.log_level);
 	src->page_size = (uint32_t)sysconf(_SC_PAGESIZE);
 	src->demand_fd = src->push_fd = -1;

@@ -35,7 +35,7 @@ static void usage(FILE *out)
 		"      --zero-every N     one page in N is zero (default 8, 0: none)\n"
 		"  -f, --file PATH        serve this file's contents instead (size rounded up to pages)\n"
 		"      --no-push          serve demand requests only\n"
-		"      --push-run PAGES   pages per pushed message (default 16)\n"
+		"      --push-run PAGES   pages per pushed message (default 64)\n"
 		"      --prepage PAGES    pages pushed after each demanded page (default 64, 0: off)\n"
 		"      --demand-cpu N, --push-cpu N   pin the serving threads\n"
 		"      --timeout MS       wait at most this long for the destination (default 30000)\n"
