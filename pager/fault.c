@@ -28,6 +28,7 @@ static int fault_handle(struct pager *p, struct fault_reader *f, struct tx_queue
 	pid_t tid = (pid_t)msg->arg.pagefault.feat.ptid;
 	struct region *r = region_find(&p->regions, addr);
 	enum page_status status;
+	bool wake = false;
 	uint64_t page;
 	int ret = 0;
 
@@ -40,22 +41,26 @@ static int fault_handle(struct pager *p, struct fault_reader *f, struct tx_queue
 	/* All of this fault's bookkeeping in one critical section: it is the hot path. */
 	pthread_mutex_lock(&p->lock);
 	status = page_state_get(&r->pages, page);
-	if (status != PAGE_PRESENT) {
+	/* Installed between the fault and this read: no waiter, but the thread may still sleep. */
+	wake = status == PAGE_PRESENT;
+	if (!wake)
 		ret = waiters_add(&p->waiters, addr, tid, now);
-		/*
-		 * The push receiver installs concurrently: it sets a page present, then looks for
-		 * the waited mark, and serves (under this lock) only if it finds one. Marked after
-		 * the waiter is listed, then the present bit read again: if the page is present
-		 * now, its installer may have missed the mark, so the waiter is served here.
-		 */
-		if (!ret && page_state_mark_waited(&r->pages, page)) {
-			waiters_serve(&p->waiters, addr, p->regions.page_size, &p->counters);
-			status = PAGE_PRESENT;
-		}
-		/* Requests are the listener's alone: the first fault on an absent page sends one. */
-		if (status == PAGE_ABSENT && !page_state_request(&r->pages, page))
-			status = PAGE_REQUESTED; /* being installed: the installer serves the waiter */
+	/*
+	 * The push receiver installs concurrently: it sets a page present, then looks for the
+	 * waited mark, and serves (under this lock) only if it finds one. Marked after the waiter
+	 * is listed, then the present bit read again: if the page is present now, its installer
+	 * may have missed the mark, so the waiter is served here (and no request goes out).
+	 */
+	if (!wake && !ret && page_state_mark_waited(&r->pages, page)) {
+		waiters_serve(&p->waiters, addr, p->regions.page_size, &p->counters);
+		wake = true;
 	}
+	/*
+	 * Requests are the listener's alone: the first fault on an absent page sends one. Not
+	 * sent (being installed, see above): counted with the faults that waited on a request.
+	 */
+	if (status == PAGE_ABSENT && (wake || !page_state_request(&r->pages, page)))
+		status = PAGE_REQUESTED;
 	if (!ret)
 		counters_fault(&p->counters, tid, status);
 	pthread_mutex_unlock(&p->lock);
@@ -63,10 +68,7 @@ static int fault_handle(struct pager *p, struct fault_reader *f, struct tx_queue
 		return ret;
 	if (status == PAGE_ABSENT)
 		return fault_request(f, tx, r, page, p->regions.page_size, now);
-	/* Installed between the fault and this read: the thread may still sleep. */
-	if (status == PAGE_PRESENT)
-		return uffd_wake(p->uffd, (void *)(uintptr_t)addr, p->regions.page_size);
-	return 0;
+	return wake ? uffd_wake(p->uffd, (void *)(uintptr_t)addr, p->regions.page_size) : 0;
 }
 
 int fault_read_all(struct pager *p, struct fault_reader *f, struct tx_queue *tx, char *err,

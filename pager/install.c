@@ -2,7 +2,7 @@
 /*
  * Fault path, second half: a received page run is installed, its waiters counted and woken.
  * Two threads install (the listener its demand answers, the push receiver the push): each
- * claims its pages first (page_state_claim()), so a page is installed, shown to the observer
+ * claims its pages first (page_state_claim()), so a page is shown to the observer, installed
  * and set present by one of them only; the other counts it as a duplicate.
  */
 #include "install.h"
@@ -13,20 +13,15 @@
 #include <string.h>
 
 /*
- * Pages now in place: show them to the observer, mark them present, account for their
+ * Pages now in place (the observer saw them before): mark them present, account for their
  * waiters, and only then wake those: a thread back from its fault finds all of it done.
- * The install itself did not wake anyone (UFFDIO_*_MODE_DONTWAKE, see uffd.c). The observer
- * comes before the present bits: the listener wakes a fault it reads on a present page at
- * once, and that thread must not run before the observer saw its page.
+ * The install itself did not wake anyone (UFFDIO_*_MODE_DONTWAKE, see uffd.c).
  */
-static void installed_range(struct pager *p, struct region *r, uint64_t first, uint64_t count,
-			    const uint8_t *data)
+static void installed_range(struct pager *p, struct region *r, uint64_t first, uint64_t count)
 {
 	uint64_t i, ps = p->regions.page_size;
 	uint8_t *start = region_page_addr(&p->regions, r, first);
 
-	if (p->opts.on_install)
-		p->opts.on_install(p->opts.on_install_opaque, r->id, first, count, data);
 	for (i = 0; i < count; i++)
 		page_state_set_present(&r->pages, first + i);
 	/*
@@ -48,6 +43,15 @@ int install_run(struct pager *p, struct region *r, uint64_t first, uint64_t coun
 {
 	uint64_t ps = p->regions.page_size, done = 0;
 
+	/*
+	 * The observer first, before the pages are mapped: then no thread runs on a page the
+	 * observer has not seen. Waking last is not enough for that: a thread whose fault is
+	 * under way runs on as soon as the page is mapped (the kernel looks once more before it
+	 * sleeps), before the pager wakes anyone.
+	 */
+	if (p->opts.on_install)
+		p->opts.on_install(p->opts.on_install_opaque, r->id, first, count,
+				   zero ? NULL : src);
 	while (done < count) {
 		uint8_t *dst = region_page_addr(&p->regions, r, first + done);
 		uint64_t len = (count - done) * ps;
@@ -59,8 +63,7 @@ int install_run(struct pager *p, struct region *r, uint64_t first, uint64_t coun
 		else
 			bytes = uffd_copy(p->uffd, dst, src + done * ps, len, &ret);
 		if (bytes > 0)
-			installed_range(p, r, first + done, (uint64_t)bytes / ps,
-					zero ? NULL : src + done * ps);
+			installed_range(p, r, first + done, (uint64_t)bytes / ps);
 		done += (uint64_t)bytes / ps;
 		res->installed += (uint64_t)bytes / ps;
 		if (!ret)
@@ -75,10 +78,17 @@ int install_run(struct pager *p, struct region *r, uint64_t first, uint64_t coun
 			 * Populated behind our back (not by the other installer: claims keep
 			 * them apart): it is there, and we must not overwrite it.
 			 */
+			dst = region_page_addr(&p->regions, r, first + done);
 			logger_warn(&p->log, "pager: page at %p already populated by someone else",
 				    (void *)dst);
-			/* The observer sees what is there, so a digest says it is not the source's. */
-			installed_range(p, r, first + done, 1, dst);
+			/*
+			 * Shown again, as it is: a digest kept per page then says it is not the
+			 * source's.
+			 */
+			if (p->opts.on_install)
+				p->opts.on_install(p->opts.on_install_opaque, r->id, first + done, 1,
+						   dst);
+			installed_range(p, r, first + done, 1);
 			done++;
 			continue;
 		}

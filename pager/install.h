@@ -20,8 +20,9 @@ struct install_result {
 
 /*
  * Installs pages [first, first+count) of r, all claimed by the caller, from src (or as
- * zero pages); shows them to the observer, marks them present, closes their waiters and wakes
- * them. 0, or -errno with the reason in err (res counts what was done before it).
+ * zero pages): shows them to the observer, maps them, marks them present, closes their
+ * waiters and wakes them. 0, or -errno with the reason in err (res counts what was done
+ * before it).
  */
 int install_run(struct pager *p, struct region *r, uint64_t first, uint64_t count,
 		const uint8_t *src, bool zero, struct install_result *res, char *err,

@@ -179,7 +179,9 @@ static void check_complete(struct listener *l)
 	Wire__Complete msg = WIRE__COMPLETE__INIT;
 	uint32_t i;
 
-	if (l->complete_sent || l->failed || l->conn != CONN_UP || region_table_missing(&p->regions))
+	/* In this order: the push receiver's last frame is counted once it is not installing. */
+	if (l->complete_sent || l->failed || l->conn != CONN_UP ||
+	    region_table_missing(&p->regions) || push_rx_installing(&l->push))
 		return;
 	if (!l->all_present) {
 		/* Every page is present: nothing can fault any more, so registration can go. */

@@ -110,8 +110,11 @@ static bool on_push_page(struct push_rx *pr, const struct rx_frame *frame)
 		push_damaged(pr, (const Wire__PageHeader *)frame->msg);
 		return true;
 	}
+	/* Raised before any page of the frame can be present, lowered once it is counted. */
+	__atomic_fetch_add(&pr->installing, 1, __ATOMIC_SEQ_CST);
 	ret = install_frame(p, (const Wire__PageHeader *)frame->msg, frame->payload,
 			    &p->push_lock, &p->push_counters, err, sizeof(err));
+	__atomic_fetch_sub(&pr->installing, 1, __ATOMIC_SEQ_CST);
 	if (ret) {
 		end_reading(pr, PUSH_END_FAIL, ret, 0, "%s", err);
 		return false;

@@ -60,6 +60,7 @@ struct push_rx {
 	bool pending;  /* ev holds something (atomic: the listener peeks without the lock) */
 	struct push_events ev;
 	bool abort;       /* atomic: stop installing (connection lost, pager failed) */
+	uint32_t installing; /* atomic: a frame is being installed and counted */
 	uint64_t last_rx_ns; /* atomic: anything received */
 	/* The thread's own. */
 	struct rx_buffer rx;
@@ -86,6 +87,16 @@ bool push_rx_release_socket(struct push_rx *pr);
 void push_rx_attach(struct push_rx *pr, int fd);
 /* The events since the last call into *out; false when there were none. */
 bool push_rx_take_events(struct push_rx *pr, struct push_events *out);
+
+/*
+ * Whether a frame is between its install and its count. Read after the pages were all seen
+ * present: the last page's frame is counted once this says no (the pager completes only then,
+ * so the stats at completion hold every page).
+ */
+static inline bool push_rx_installing(const struct push_rx *pr)
+{
+	return __atomic_load_n(&pr->installing, __ATOMIC_SEQ_CST);
+}
 
 static inline uint64_t push_rx_last_rx(const struct push_rx *pr)
 {

@@ -94,10 +94,13 @@ typedef void (*pager_log_fn)(void *opaque, int level, const char *msg);
 struct pager;
 
 /*
- * Called on the listener thread right after pages [first_page, first_page+n_pages) of a region
- * were installed: `data` is what was installed (NULL for zero pages). It sees each page once,
- * before anyone could write to it; a VMM digests guest memory as received with it. Keep it short:
- * it runs on the fault path.
+ * Called right before pages [first_page, first_page+n_pages) of a region are installed:
+ * `data` is what will be installed (NULL for zero pages). It sees each page once, before any
+ * thread can see the page; a VMM digests guest memory as received with it. It runs on the
+ * pager's listener thread (demand answers) or its push receiver thread (pushed pages), both at
+ * once for different pages, so it must be thread-safe across pages. Keep it short: it runs on
+ * the fault path. (A page found already populated by someone else, which the pager warns
+ * about, is shown once more as it is.)
  */
 typedef void (*pager_install_fn)(void *opaque, uint32_t region, uint64_t first_page,
 				 uint64_t n_pages, const void *data);
