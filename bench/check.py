@@ -8,7 +8,8 @@ import sys
 
 RATIOS = ("ratio_p50_to_limit", "ratio_p99_to_limit", "push_to_bulk_throughput",
           "all_pages_to_size_over_bulk")
-BASELINES = ("uffd_rtt", "tcp_rtt", "tcp_bulk/1", "tcp_bulk/2", "uffd_copy/1", "uffd_copy/2")
+BASELINES = ("uffd_rtt", "tcp_rtt", "tcp_bulk/1", "tcp_bulk/2", "uffd_copy/1", "uffd_copy/2",
+             "uffd_stage/copy", "uffd_stage/move")
 PLOTS = ("latency_cdf_demand.png", "latency_cdf_push.png", "throughput_threads.png",
          "latency_delay.png")
 

@@ -23,7 +23,8 @@ int push_rx_init(struct push_rx *pr, struct pager *p)
 {
 	int ret;
 
-	*pr = (struct push_rx){ .p = p, .fd = -1 };
+	/* p stays NULL until all of it exists: push_rx_free() frees only what was made. */
+	*pr = (struct push_rx){ .fd = -1 };
 	ret = rx_buffer_init(&pr->rx, PUSH_RX_BUFFER_BYTES);
 	if (ret)
 		return ret;
@@ -31,6 +32,7 @@ int push_rx_init(struct push_rx *pr, struct pager *p)
 	region_table_wire_layout(&p->regions, &pr->layout);
 	pthread_mutex_init(&pr->mu, NULL);
 	pthread_cond_init(&pr->cond, NULL);
+	pr->p = p;
 	return 0;
 }
 
