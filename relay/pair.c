@@ -175,16 +175,17 @@ bool relay_hold_wait(struct relay_dir *d)
 	return !d->closing;
 }
 
-bool relay_blackholed(struct relay_dir *d)
+uint64_t relay_blackholed(struct relay_dir *d)
 {
 	struct relay *r = d->link->relay;
 	struct relay_pair *p;
-	bool held = false;
+	uint64_t until = 0;
 
 	pthread_mutex_lock(&r->lock);
 	p = d->link->pair;
-	if (p && p->blackhole[d->link->channel][d->index])
-		held = relay_now() < p->hold_until[d->link->channel][d->index];
+	if (p && p->blackhole[d->link->channel][d->index] &&
+	    relay_now() < p->hold_until[d->link->channel][d->index])
+		until = p->hold_until[d->link->channel][d->index];
 	pthread_mutex_unlock(&r->lock);
-	return held;
+	return until;
 }

@@ -7,11 +7,12 @@
  *	relay_create() -> relay_print_schedule() -> relay_run() -> relay_write_json()
  *	-> relay_destroy()
  *
- * Files, top down: relay.c (accepting, connection pairs' lifetime, the run), pipe.c (one
- * direction of a connection: reader and writer threads around a queue), pair.c (connection
- * pairs: sessions, roles, holds, cuts), faults.c (which rules fire on a frame), reorder.c
- * (the reorder window), report.c (schedule lines, events, JSON); below them spec.c,
- * schedule.c, frame_tracker.c and phase.c, which know nothing of sockets or threads.
+ * Files, top down: relay.c (accepting, dialling, the run), pipe.c (one direction of a
+ * connection: the queue, the threads' lifetime), reader.c and writer.c (its two threads),
+ * pair.c (connection pairs: sessions, roles, holds, cuts), faults.c (which rules fire on a
+ * frame), reorder.c (the reorder window), report.c (schedule lines, events, JSON); below
+ * them spec.c, spec_check.c, spec_values.c, schedule.c, frame_tracker.c and phase.c, which
+ * know nothing of sockets or threads.
  */
 #ifndef RELAY_RELAY_H
 #define RELAY_RELAY_H

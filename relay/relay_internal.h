@@ -167,11 +167,22 @@ struct frame_ctx {
 };
 
 /* pipe.c */
+void relay_item_free(struct relay_item *it);
+/* Queues an item; a writer that is held or slow makes the reader wait for room. */
+void relay_queue_push(struct relay_dir *d, struct relay_item *it);
+/* Sleeps until t unless the direction closes first. False: closing. */
+bool relay_wait_until(struct relay_dir *d, uint64_t t);
+/* A thread of the link is over; the last one ends the link. */
+void relay_thread_done(struct relay_link *l);
 int relay_link_start(struct relay_link *l);
 /* Once the link's threads are over: joins them and frees what its directions held. */
 void relay_link_join(struct relay_link *l);
 void relay_dir_wake(struct relay_dir *d, bool closing);
 uint64_t relay_now(void);
+
+/* reader.c, writer.c: the two threads of a direction */
+void *relay_reader_main(void *arg);
+void *relay_writer_main(void *arg);
 
 /* pair.c (relay->lock held unless said) */
 void relay_pair_frame(struct relay *r, struct relay_dir *d, const struct relay_frame *f);
@@ -180,7 +191,8 @@ void relay_link_cut(struct relay_link *l);
 void relay_action_run(struct relay_dir *d, const struct relay_action *a); /* lock not held */
 /* Writer: waits while a stall or blackhole holds its stream. False: closing. */
 bool relay_hold_wait(struct relay_dir *d);
-bool relay_blackholed(struct relay_dir *d);
+/* Reader: when the black-hole on its stream ends (UINT64_MAX: never), 0 when there is none. */
+uint64_t relay_blackholed(struct relay_dir *d);
 
 /* faults.c (relay->lock held) */
 void relay_faults_eval(struct relay *r, const struct frame_ctx *c, struct relay_verdict *v);
