@@ -115,10 +115,12 @@ static void format_duration(uint64_t ns, char *buf, size_t len)
 	};
 	unsigned int i = 0;
 
-	while (ns && ns % units[i].scale)
+	if (!ns) {
+		snprintf(buf, len, "0");
+		return;
+	}
+	while (ns % units[i].scale)
 		i++;
-	if (!ns)
-		i = 3;
 	snprintf(buf, len, "%" PRIu64 "%s", ns / units[i].scale, units[i].unit);
 }
 

@@ -181,6 +181,7 @@ static void test_canonical_round_trip(void **state)
 		{ "cut:push@frames=500", "cut:push@frames=500,count=1" },
 		{ "drop@p=0.05", "drop:demand,to-dest@p=0.05,count=any" },
 		{ "delay=1ms..2500us", "delay=1ms..2500us" },
+		{ "delay=0..3ms:demand", "delay=0..3ms:demand" },
 		{ "throttle=200MB/s", "throttle=200MB/s" },
 		{ "throttle=1500B/s", "throttle=1500B/s" },
 		{ "stall:page=1:4096@ms=500", "stall:page=1:0x1000@for=500ms,count=1" },
