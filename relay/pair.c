@@ -8,7 +8,7 @@
 #include "relay_internal.h"
 #include "log.h"
 
-#include <inttypes.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 
@@ -55,26 +55,24 @@ static void learn_roles(struct relay *r, const struct relay_dir *d, const struct
 	pr_info("the relay's clients are %s", r->client_role > 0 ? "sources" : "destinations");
 }
 
-void relay_pair_frame(struct relay *r, struct relay_dir *d, const struct relay_frame *f)
+int relay_pair_frame(struct relay *r, struct relay_dir *d, const struct relay_frame *f)
 {
 	struct relay_link *l = d->link;
-	static struct relay_pair fallback; /* only if memory runs out: faults still find a pair */
 	struct relay_pair *p;
 
 	learn_roles(r, d, f);
 	if (l->pair)
-		return;
-	if (f->type == WIRE_HELLO &&
-	    (f->channel == WIRE__CHANNEL__CHANNEL_DEMAND || f->channel == WIRE__CHANNEL__CHANNEL_PUSH))
+		return 0;
+	if (f->type == WIRE_HELLO && (f->channel == WIRE__CHANNEL__CHANNEL_DEMAND ||
+				      f->channel == WIRE__CHANNEL__CHANNEL_PUSH))
 		p = pair_for_hello(r, l, f);
 	else
 		p = pair_new(r, false, 0); /* not this protocol: a pair of its own, channel other */
-	if (!p) {
-		pr_err("out of memory: connection %u shares a pair with no phases", l->id);
-		p = &fallback;
-	}
+	if (!p)
+		return -ENOMEM;
 	p->links[l->channel] = l;
 	l->pair = p;
+	return 0;
 }
 
 unsigned int relay_role_dir(const struct relay *r, const struct relay_dir *d)
@@ -102,7 +100,8 @@ static unsigned int link_dirs(const struct relay *r, unsigned int dirs)
 
 void relay_link_cut(struct relay_link *l)
 {
-	if (l->cut)
+	/* A link already over has closed its sockets: their numbers may be another's now. */
+	if (l->cut || l->joined)
 		return;
 	l->cut = true;
 	/* Both ends see their connection close now, whatever was still queued for them. */

@@ -79,43 +79,41 @@ void relay_thread_done(struct relay_link *l)
 	pthread_mutex_unlock(&r->lock);
 }
 
+/* The lock and condition first: whatever fails after, relay_link_join() can undo it. */
 static int dir_init(struct relay_dir *d, struct relay_link *l, unsigned int index)
 {
 	pthread_condattr_t attr;
-	int ret;
 
 	*d = (struct relay_dir){ .link = l, .index = index, .from = l->fds[index],
 				 .to = l->fds[!index] };
-	ret = frame_tracker_init(&d->tracker);
-	if (ret)
-		return ret;
 	/* Release times are monotonic: so are the waits for them. */
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&d->changed, &attr);
 	pthread_condattr_destroy(&attr);
 	pthread_mutex_init(&d->lock, NULL);
-	return 0;
+	return frame_tracker_init(&d->tracker);
 }
 
 int relay_link_start(struct relay_link *l)
 {
-	void *(*const mains[4])(void *) = { relay_reader_main, relay_writer_main, relay_reader_main,
-						   relay_writer_main };
+	/* Thread i: the reader (even) or the writer (odd) of direction i / 2. */
+	void *(*const mains[4])(void *) = {
+		relay_reader_main, relay_writer_main, relay_reader_main, relay_writer_main,
+	};
 	unsigned int i;
-	int ret;
+	int r0, r1;
 
-	for (i = 0; i < 2; i++) {
-		ret = dir_init(&l->dir[i], l, i);
-		if (ret)
-			return ret;
-	}
+	r0 = dir_init(&l->dir[0], l, 0);
+	r1 = dir_init(&l->dir[1], l, 1);
+	if (r0 || r1)
+		return r0 ? r0 : r1;
 	atomic_store(&l->threads_left, 4);
 	for (i = 0; i < 4; i++) {
 		pthread_t *t = i % 2 ? &l->dir[i / 2].writer : &l->dir[i / 2].reader;
 
 		if (pthread_create(t, NULL, mains[i], &l->dir[i / 2])) {
-			/* The threads already running end on the cut; the missing ones count as done. */
+			/* Those running end on the cut; the missing ones count as done. */
 			pr_err("connection %u: cannot start its threads", l->id);
 			pthread_mutex_lock(&l->relay->lock);
 			relay_link_cut(l);

@@ -6,6 +6,7 @@
  * held in the reorder window, or dropped, copied, damaged as the verdict says.
  */
 #include "relay_internal.h"
+#include "log.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -102,7 +103,8 @@ static void apply_verdict(struct relay_dir *d, const struct frame_ctx *c,
 		f->data = NULL;
 		/* Only the payload: the header stays intact, so the damage is in a page. */
 		for (i = 0; i < v->n_flips; i++)
-			it->data[f->payload_off + v->flips[i] / 8] ^= (uint8_t)(1u << (v->flips[i] % 8));
+			it->data[f->payload_off + v->flips[i] / 8] ^=
+				(uint8_t)(1u << (v->flips[i] % 8));
 		copy = v->dup ? copy_item(it) : NULL;
 		place(d, c, v, it);
 		if (copy)
@@ -125,7 +127,14 @@ static void on_frame(void *arg, struct relay_frame *f)
 	struct frame_ctx c = { .link = d->link, .dir = d, .frame = f, .step = &step };
 
 	pthread_mutex_lock(&r->lock);
-	relay_pair_frame(r, d, f);
+	if (relay_pair_frame(r, d, f)) {
+		/* No faults without a pair to keep their state: the connection ends. */
+		pr_err("connection %u: out of memory", d->link->id);
+		relay_link_cut(d->link);
+		pthread_mutex_unlock(&r->lock);
+		free(f->data);
+		return;
+	}
 	c.role_dir = relay_role_dir(r, d);
 	c.index = d->frames++;
 	relay_phases_frame(&d->link->pair->phases, channel_bit(d->link->channel), f, relay_now(),

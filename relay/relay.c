@@ -106,8 +106,9 @@ static void link_open(struct relay *r, int client_fd)
 	pthread_mutex_unlock(&r->lock);
 	pr_debug("connection %u relayed to %s", l->id, r->opts.to);
 	if (relay_link_start(l) && !l->started) {
+		/* No thread to end it: it is over now (reap_links() closes its sockets). */
+		pr_err("connection %u: out of memory", l->id);
 		pthread_mutex_lock(&r->lock);
-		l->cut = true;
 		r->links_active--;
 		pthread_mutex_unlock(&r->lock);
 	}
@@ -121,10 +122,13 @@ static void reap_links(struct relay *r)
 	for (l = r->links; l; l = l->next) {
 		if (l->joined || atomic_load(&l->threads_left) > 0)
 			continue;
+		/* From here a cut from another connection of its pair leaves it alone. */
+		pthread_mutex_lock(&r->lock);
+		l->joined = true;
+		pthread_mutex_unlock(&r->lock);
 		relay_link_join(l);
 		close(l->fds[0]);
 		close(l->fds[1]);
-		l->joined = true;
 		pr_info("connection %u (%s) over: %llu bytes to the server, %llu back%s", l->id,
 			relay_channel_name(l->channel), (unsigned long long)l->dir[0].bytes_out,
 			(unsigned long long)l->dir[1].bytes_out, l->cut ? ", cut" : "");

@@ -99,7 +99,7 @@ struct relay_link {
 	bool cut;                 /* closed by a fault */
 	atomic_int threads_left;  /* the link is over when its four threads are */
 	unsigned int started;     /* threads created: bit 2i reader, 2i+1 writer of dir[i] */
-	bool joined;
+	bool joined;              /* over, its threads joined and sockets closed (relay->lock) */
 };
 
 struct relay_pair {
@@ -185,7 +185,8 @@ void *relay_reader_main(void *arg);
 void *relay_writer_main(void *arg);
 
 /* pair.c (relay->lock held unless said) */
-void relay_pair_frame(struct relay *r, struct relay_dir *d, const struct relay_frame *f);
+/* The frame's connection joins its pair (at its first frame) and the roles may be learned. */
+int relay_pair_frame(struct relay *r, struct relay_dir *d, const struct relay_frame *f);
 unsigned int relay_role_dir(const struct relay *r, const struct relay_dir *d);
 void relay_link_cut(struct relay_link *l);
 void relay_action_run(struct relay_dir *d, const struct relay_action *a); /* lock not held */

@@ -70,7 +70,8 @@ static void print_preview(const struct relay *r, unsigned int i)
 
 	for (ch = 1; ch < RELAY_CHANNELS; ch++) {
 		for (dir = RELAY_DIR_TO_DEST; dir <= RELAY_DIR_TO_SOURCE; dir <<= 1) {
-			struct relay_key key = { .rule = i, .channel = channel_bit(ch), .dir = dir };
+			struct relay_key key = { .rule = i, .channel = channel_bit(ch),
+						 .dir = dir };
 
 			if (!(rule->channels & channel_bit(ch)) || !(rule->dirs & dir))
 				continue;

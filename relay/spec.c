@@ -57,8 +57,8 @@ static int parse_kind_value(struct spec_parser *ps, char *head)
 	for (k = 0; k < FAULT_KIND_END && strcmp(head, fault_names[k]); k++)
 		;
 	if (k == FAULT_KIND_END)
-		return spec_refuse(ps, "unknown fault '%s' (one of delay, throttle, stall, reorder, dup, "
-			      "drop, corrupt, cut, blackhole)", head);
+		return spec_refuse(ps, "unknown fault '%s' (one of delay, throttle, stall, "
+				   "reorder, dup, drop, corrupt, cut, blackhole)", head);
 	r->kind = (enum relay_fault)k;
 	if (!value) {
 		if (k == FAULT_DELAY || k == FAULT_THROTTLE)
@@ -74,15 +74,15 @@ static int parse_kind_value(struct spec_parser *ps, char *head)
 			*dots = '\0';
 		if (relay_parse_duration(value, &r->delay_min_ns) ||
 		    relay_parse_duration(dots ? dots + 2 : value, &r->delay_max_ns))
-			return spec_refuse(ps, "bad delay: a duration with its unit (ns, us, ms, s), or "
-				      "a range MIN..MAX");
+			return spec_refuse(ps, "bad delay: a duration with its unit (ns, us, ms, "
+					   "s), or a range MIN..MAX");
 		if (r->delay_max_ns < r->delay_min_ns)
 			return spec_refuse(ps, "the delay range ends before it starts");
 		return 0;
 	case FAULT_THROTTLE:
 		if (relay_parse_rate(value, &r->rate_bytes))
-			return spec_refuse(ps, "bad rate '%s': e.g. 500KB/s, 200MB/s, 1GiB/s, 100Mbit/s",
-				      value);
+			return spec_refuse(ps, "bad rate '%s': e.g. 500KB/s, 200MB/s, 1GiB/s, "
+					   "100Mbit/s", value);
 		return 0;
 	case FAULT_STALL:
 	case FAULT_BLACKHOLE:
@@ -219,8 +219,8 @@ static int parse_param(struct spec_parser *ps, char *item)
 		r->bits = (uint32_t)v;
 		return ret;
 	} else {
-		return spec_refuse(ps, "unknown parameter '%s' (p, frames, phase, pages, count, every, "
-			      "ms, for, window, bits)", item);
+		return spec_refuse(ps, "unknown parameter '%s' (p, frames, phase, pages, count, "
+				   "every, ms, for, window, bits)", item);
 	}
 	return 0;
 }

@@ -45,7 +45,8 @@ static int check_parameters(struct spec_parser *ps)
 	if (r->bits && r->kind != FAULT_CORRUPT)
 		return spec_refuse(ps, "bits= is for corrupt only");
 	if (r->mid_push_pages && r->phase != PHASE_MID_PUSH)
-		return spec_refuse(ps, "pages= says when mid-push begins: use it with phase=mid-push");
+		return spec_refuse(ps, "pages= says when mid-push begins: use it with "
+				   "phase=mid-push");
 	if (r->has_p && (r->kind == FAULT_REORDER || r->kind == FAULT_THROTTLE))
 		return spec_refuse(ps, "%s applies to every frame in scope: p= does not apply",
 				   name);
@@ -127,7 +128,8 @@ static void format_duration(uint64_t ns, char *buf, size_t len)
 static void format_rate(uint64_t bytes, char *buf, size_t len)
 {
 	static const struct { uint64_t scale; const char *unit; } units[] = {
-		{ 1000000000ull, "GB/s" }, { 1000000ull, "MB/s" }, { 1000ull, "KB/s" }, { 1, "B/s" },
+		{ 1000000000ull, "GB/s" }, { 1000000ull, "MB/s" }, { 1000ull, "KB/s" },
+		{ 1, "B/s" },
 	};
 	unsigned int i = 0;
 
