@@ -18,6 +18,8 @@ its seed and schedule, and its JSON report says each listed rule really fired.
 import os
 import sys
 
+# faultlib sits beside this file; no __pycache__ in the source tree.
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import faultlib  # noqa: E402
 
