@@ -148,6 +148,7 @@ static void usage(FILE *out)
 		"                         for the source to resume (default 30000, 0: fail at once)\n"
 		"      --expect-digest HEX  fail unless the filled memory has this digest\n"
 		"      --json FILE        write the stats as JSON ('-': stdout)\n"
+		"      --port-file FILE   with --listen: write the listening port here\n"
 		"      --latency-dump FILE  write each faulting touch's latency in ns, one a line,\n"
 		"                         as the touching thread saw it (for latency CDFs)\n"
 		"  -q, --quiet            errors only\n"
@@ -158,7 +159,7 @@ static void usage(FILE *out)
 
 enum {
 	OPT_TOUCHES = 256, OPT_SEED, OPT_LISTENER_CPU, OPT_TIMEOUT, OPT_RECONNECT, OPT_EXPECT,
-	OPT_JSON, OPT_COVER, OPT_LATENCY_DUMP,
+	OPT_JSON, OPT_COVER, OPT_LATENCY_DUMP, OPT_PORT_FILE,
 };
 
 static const struct option long_options[] = {
@@ -172,6 +173,7 @@ static const struct option long_options[] = {
 	{ "reconnect-timeout", required_argument, NULL, OPT_RECONNECT },
 	{ "expect-digest", required_argument, NULL, OPT_EXPECT },
 	{ "json", required_argument, NULL, OPT_JSON },
+	{ "port-file", required_argument, NULL, OPT_PORT_FILE },
 	{ "cover", no_argument, NULL, OPT_COVER },
 	{ "latency-dump", required_argument, NULL, OPT_LATENCY_DUMP },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -181,7 +183,7 @@ static const struct option long_options[] = {
 
 struct config {
 	struct pager_options popts;
-	const char *connect_text, *listen_text, *json_path, *dump_path;
+	const char *connect_text, *listen_text, *json_path, *dump_path, *port_file;
 	uint64_t threads, touches, seed, expect;
 	bool have_expect, cover;
 	int timeout_ms;
@@ -231,6 +233,7 @@ static int parse_args(int argc, char **argv, struct config *c)
 				die("bad --timeout '%s'", optarg);
 			c->timeout_ms = (int)v;
 			break;
+		case OPT_PORT_FILE: c->port_file = optarg; break;
 		case OPT_RECONNECT:
 			if (parse_u64(optarg, 0, INT32_MAX, &v))
 				die("bad --reconnect-timeout '%s'", optarg);
@@ -269,6 +272,8 @@ static void connect_source(const struct config *c, int fds[2], struct dest *d)
 		lfd = net_listen(&addr, 2);
 		if (lfd < 0)
 			die("cannot listen on %s: %s", text, strerror(-lfd));
+		if (c->port_file && (i = net_write_port_file(c->port_file, lfd)))
+			die("cannot write %s: %s", c->port_file, strerror(-i));
 		for (i = 0; i < 2; i++)
 			if ((fds[i] = net_accept(lfd, c->timeout_ms)) < 0)
 				die("no source connected: %s", strerror(-fds[i]));
