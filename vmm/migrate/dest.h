@@ -128,6 +128,11 @@ int dest_restore(struct dest_session *s);
  * connections to the pager after a lost one (pager_resume()).
  */
 int dest_reconnect_start(struct dest_session *s);
+/*
+ * The watchdog's report (a thread blocked on a page nobody fetches): the failure, the JSON
+ * report, exit 4, without waiting for the stuck threads.
+ */
+void dest_watchdog_stalled(const char *report, void *opaque) __attribute__((noreturn));
 void dest_reconnect_stop(struct dest_session *s);
 
 /* A lost answer is asked again well within the watchdog's bound. */

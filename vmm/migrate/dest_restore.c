@@ -125,6 +125,8 @@ static int start_listener(struct dest_session *s)
 		.bound_ms = s->o->watchdog_ms,
 		/* An unanswered request is asked again, a silent connection taken as lost. */
 		.pager_grace_ms = DEST_SILENCE_TIMEOUT_MS + DEST_REQUEST_TIMEOUT_MS(s->o),
+		.on_stall = dest_watchdog_stalled,
+		.opaque = s,
 		.layout = &s->layout,
 		.vm = s->m->vm,
 	};
