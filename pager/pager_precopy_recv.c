@@ -20,6 +20,7 @@
 struct precopy_rx {
 	struct pager *p;
 	int fd, timeout_ms;
+	uint64_t deadline; /* of the frame being received, page bytes included */
 	struct wire_layout layout;
 	struct wire_arena arena;
 	uint8_t body[WIRE_ARENA_SIZE];
@@ -56,7 +57,7 @@ static int on_page(struct precopy_rx *rx, const Wire__PageHeader *ph)
 			      "flagged as the answer to a page request",
 			      ph->offset, ph->region);
 	if (!(ph->flags & WIRE_PAGE_FLAG_ZERO)) {
-		ret = net_read_full(rx->fd, rx->pages, ph->length, rx->timeout_ms);
+		ret = net_read_until(rx->fd, rx->pages, ph->length, rx->deadline);
 		if (ret)
 			return refuse(rx, ret, "pre-copy: reading a page: %s", strerror(-ret));
 	}
@@ -114,7 +115,9 @@ static int precopy_frame(struct precopy_rx *rx, struct pager_switchover *sw)
 	size_t len;
 	int ret;
 
-	ret = wire_recv_raw(rx->fd, &type, rx->body, sizeof(rx->body), &len, rx->timeout_ms);
+	/* One deadline for the whole message: its frame and, for a page, the bytes after it. */
+	rx->deadline = net_deadline(rx->timeout_ms);
+	ret = wire_recv_raw_until(rx->fd, &type, rx->body, sizeof(rx->body), &len, rx->deadline);
 	if (ret)
 		return refuse(rx, ret, "expected pre-copy pages or the switch-over: %s",
 			      strerror(-ret));

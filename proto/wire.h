@@ -140,7 +140,11 @@ int wire_check_present_bitmap(const Wire__PresentBitmap *msg, const struct wire_
 uint64_t wire_page_checksum(uint32_t region, uint64_t offset, uint32_t length, uint32_t flags,
 			    const void *payload, size_t len);
 
-/* Blocking message I/O for handshakes and the source's request loop (timeout -1: none). */
+/*
+ * Blocking message I/O for handshakes and the source's request loop (timeout -1: none). A
+ * timeout bounds the whole frame, header and body under one deadline: a peer that trickles
+ * bytes cannot make a frame last longer than it.
+ */
 int wire_send(int fd, enum wire_type type, const ProtobufCMessage *msg, int timeout_ms);
 int wire_send_error(int fd, Wire__ErrorCode code, const char *text);
 /* Sends a frame whose body is already encoded (an opaque type). */
@@ -150,6 +154,9 @@ int wire_send_raw(int fd, enum wire_type type, const void *body, size_t len, int
  * opaque types. *type and *len are set.
  */
 int wire_recv_raw(int fd, unsigned int *type, void *buf, size_t cap, size_t *len, int timeout_ms);
+/* The same under a deadline (CLOCK_MONOTONIC ns, 0: none) the caller shares with what follows. */
+int wire_recv_raw_until(int fd, unsigned int *type, void *buf, size_t cap, size_t *len,
+			uint64_t deadline_ns);
 /*
  * Receives one frame. On return *type is set and *msg is decoded from arena (reset first).
  * A WIRE_PAGE frame's payload is left in the socket for the caller. An opaque frame is
