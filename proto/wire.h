@@ -19,7 +19,7 @@
 #include "wire.pb-c.h"
 
 #define WIRE_MAGIC 0x50474d31u /* "PGM1" */
-#define WIRE_VERSION 2u
+#define WIRE_VERSION 3u
 #define WIRE_FRAME_HDR_SIZE 8u
 #define WIRE_MAX_REGIONS 64u
 #define WIRE_MAX_REQUEST_PAGES 64u
@@ -27,6 +27,9 @@
 #define WIRE_MAX_ERROR_TEXT 512u
 #define WIRE_MAX_DISCARD_RANGES 1024u
 #define WIRE_MAX_BITMAP_BYTES (32u * 1024u) /* one PresentBitmap: 262144 pages */
+#define WIRE_MAX_TOKEN 128u /* Hello.token */
+/* A hello's fixed fields take at most 55 bytes with their tags; then the token's. */
+#define WIRE_MAX_HELLO_BODY (64u + 3u + WIRE_MAX_TOKEN)
 /*
  * Frames whose body the owner of the connection decodes (VM config and state): the wire layer
  * caps them all at this, and each decoder checks its own tighter cap, declared beside it.
@@ -146,7 +149,9 @@ uint64_t wire_page_checksum(uint32_t region, uint64_t offset, uint32_t length, u
  * bytes cannot make a frame last longer than it.
  */
 int wire_send(int fd, enum wire_type type, const ProtobufCMessage *msg, int timeout_ms);
+/* An Error frame, best effort: within 1 s, or timeout_ms (0: only what fits the socket now). */
 int wire_send_error(int fd, Wire__ErrorCode code, const char *text);
+int wire_send_error_within(int fd, Wire__ErrorCode code, const char *text, int timeout_ms);
 /* Sends a frame whose body is already encoded (an opaque type). */
 int wire_send_raw(int fd, enum wire_type type, const void *body, size_t len, int timeout_ms);
 /*

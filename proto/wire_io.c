@@ -30,16 +30,21 @@ int wire_send(int fd, enum wire_type type, const ProtobufCMessage *msg, int time
 	return ret;
 }
 
-int wire_send_error(int fd, Wire__ErrorCode code, const char *text)
+int wire_send_error_within(int fd, Wire__ErrorCode code, const char *text, int timeout_ms)
 {
 	Wire__Error msg = WIRE__ERROR__INIT;
 	char clipped[WIRE_MAX_ERROR_TEXT + 1];
 
-	/* Best effort, and short: the peer may be gone, and we are failing anyway. */
 	snprintf(clipped, sizeof(clipped), "%s", text);
 	msg.code = code;
 	msg.text = clipped;
-	return wire_send(fd, WIRE_ERROR, &msg.base, 1000);
+	return wire_send(fd, WIRE_ERROR, &msg.base, timeout_ms);
+}
+
+int wire_send_error(int fd, Wire__ErrorCode code, const char *text)
+{
+	/* Best effort, and short: the peer may be gone, and we are failing anyway. */
+	return wire_send_error_within(fd, code, text, 1000);
 }
 
 int wire_send_raw(int fd, enum wire_type type, const void *body, size_t len, int timeout_ms)

@@ -11,6 +11,7 @@
 #include "net.h"
 #include "parse.h"
 #include "pager.h"
+#include "token.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -67,6 +68,9 @@ static void usage(FILE *out)
 		"      --reconnect-timeout MS  with --listen: after a lost connection, wait this long\n"
 		"                         for the source to resume (default 30000, 0: fail at once)\n"
 		"      --expect-digest HEX  fail unless the filled memory has this digest\n"
+		"      --token-file FILE  the session token both ends were given (default: $PAGER_TOKEN)\n"
+		"      --max-memory SIZE  refuse a source whose layout claims more memory (default:\n"
+		"                         this host's RAM)\n"
 		"      --json FILE        write the stats as JSON ('-': stdout)\n"
 		"  -q, --quiet            errors only\n"
 		"  -h, --help\n\n"
@@ -76,7 +80,7 @@ static void usage(FILE *out)
 
 enum {
 	OPT_TOUCHES = 256, OPT_SEED, OPT_LISTENER_CPU, OPT_TIMEOUT, OPT_RECONNECT, OPT_EXPECT,
-	OPT_JSON
+	OPT_JSON, OPT_TOKEN_FILE, OPT_MAX_MEMORY
 };
 
 static const struct option long_options[] = {
@@ -90,6 +94,8 @@ static const struct option long_options[] = {
 	{ "reconnect-timeout", required_argument, NULL, OPT_RECONNECT },
 	{ "expect-digest", required_argument, NULL, OPT_EXPECT },
 	{ "json", required_argument, NULL, OPT_JSON },
+	{ "token-file", required_argument, NULL, OPT_TOKEN_FILE },
+	{ "max-memory", required_argument, NULL, OPT_MAX_MEMORY },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
@@ -97,8 +103,8 @@ static const struct option long_options[] = {
 
 struct config {
 	struct pager_options popts;
-	const char *connect_text, *listen_text, *json_path;
-	uint64_t threads, touches, seed, expect;
+	const char *connect_text, *listen_text, *json_path, *token_file;
+	uint64_t threads, touches, seed, expect, max_memory;
 	bool have_expect;
 	int timeout_ms;
 };
@@ -109,9 +115,11 @@ struct dest {
 	uint8_t *bases[PAGER_MAX_REGIONS];
 	uint64_t total; /* pages */
 	struct pager *p;
-	/* With --listen: kept open for the source to reconnect, and the session it resumes. */
+	/* The token and limits; the session once handshaken, which a reconnect resumes. */
+	struct token token;
+	struct pager_handshake hs;
+	/* With --listen: kept open for the source to reconnect. */
 	int lfd;
-	uint64_t session_id;
 	pthread_t reconnector;
 };
 
@@ -157,6 +165,11 @@ static int parse_args(int argc, char **argv, struct config *c)
 			c->have_expect = true;
 			break;
 		case OPT_JSON: c->json_path = optarg; break;
+		case OPT_TOKEN_FILE: c->token_file = optarg; break;
+		case OPT_MAX_MEMORY:
+			if (parse_size(optarg, &c->max_memory) || !c->max_memory)
+				die("bad --max-memory '%s'", optarg);
+			break;
 		case 'q': log_max_level = LOG_ERR; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 1;
@@ -169,31 +182,55 @@ static int parse_args(int argc, char **argv, struct config *c)
 	return -1;
 }
 
+/* The token and the memory limit every handshake of this run carries. */
+static void handshake_params(const struct config *c, struct dest *d)
+{
+	char err[512];
+
+	if (token_load(c->token_file, &d->token, err, sizeof(err)))
+		die("%s", err);
+	pager_handshake_init(&d->hs);
+	d->hs.token = d->token.bytes;
+	d->hs.token_len = (uint32_t)d->token.len;
+	d->hs.max_memory = c->max_memory;
+	d->hs.log_fn = log_forward;
+	d->hs.log_opaque = "libpager";
+	d->hs.log_level = (int)log_max_level;
+	if (!d->token.len && c->listen_text)
+		pr_warn("no session token (--token-file, $%s): any peer that speaks the protocol "
+			"is admitted", TOKEN_ENV);
+}
+
 /* Both connections to the source, handshaken: fds[0] demand, fds[1] push. Exits on failure. */
 static void connect_source(const struct config *c, int fds[2], struct dest *d)
 {
 	const char *text = c->listen_text ? c->listen_text : c->connect_text;
 	struct net_addr addr;
 	char err[512];
-	int i, lfd;
+	int i, ret;
 
 	if (net_parse_addr(text, "127.0.0.1", &addr))
 		die("bad address '%s'", text);
+	handshake_params(c, d);
 	if (c->listen_text) {
-		lfd = net_listen(&addr, 2);
-		if (lfd < 0)
-			die("cannot listen on %s: %s", text, strerror(-lfd));
-		for (i = 0; i < 2; i++)
-			if ((fds[i] = net_accept(lfd, c->timeout_ms)) < 0)
-				die("no source connected: %s", strerror(-fds[i]));
-		d->lfd = lfd;
+		d->lfd = net_listen(&addr, 8);
+		if (d->lfd < 0)
+			die("cannot listen on %s: %s", text, strerror(-d->lfd));
+		/* Strangers are refused and the wait goes on: only our source gets in. */
+		ret = pager_accept_session(d->lfd, &d->hs, &fds[0], &fds[1], c->timeout_ms, err,
+					   sizeof(err));
+		if (ret == -ETIMEDOUT)
+			die("no source connected: %s", err);
+		if (!ret)
+			ret = pager_receive_layout(fds[0], &d->hs, &d->layout, err, sizeof(err));
 	} else {
 		for (i = 0; i < 2; i++)
 			if ((fds[i] = net_connect(&addr, 10000)) < 0)
 				die("cannot connect to %s: %s", text, strerror(-fds[i]));
+		ret = pager_handshake_dest(&fds[0], &fds[1], true, &d->hs, &d->layout, err,
+					   sizeof(err));
 	}
-	if (pager_handshake_dest(&fds[0], &fds[1], !c->listen_text, &d->session_id, &d->layout,
-				 10000, err, sizeof(err))) {
+	if (ret) {
 		pr_err("handshake: %s", err);
 		exit(2);
 	}
@@ -209,9 +246,9 @@ static void *reconnect_main(void *arg)
 
 	while ((state = pager_state(d->p)) != PAGER_STATE_COMPLETE &&
 	       state != PAGER_STATE_FAILED) {
-		ret = pager_accept_resume(d->p, d->lfd, d->session_id, 100, err, sizeof(err));
+		ret = pager_accept_resume(d->p, d->lfd, &d->hs, 100, err, sizeof(err));
 		if (!ret)
-			pr_info("session %016" PRIx64 " resumed", d->session_id);
+			pr_info("session %016" PRIx64 " resumed", d->hs.session_id);
 		else if (ret != -ETIMEDOUT)
 			pr_warn("reconnect refused: %s", err);
 	}

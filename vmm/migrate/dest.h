@@ -3,8 +3,9 @@
  * The destination's one migration, as a session state machine that dest_session.c alone moves
  * forward (dest_advance()):
  *
- *   ACCEPT     both connections from the source; nobody else gets in after them
- *   HANDSHAKE  hellos and the memory layout (libpager)
+ *   ACCEPT     both connections from the source, admitted by their hellos (the session
+ *              token): strangers are refused and the wait goes on
+ *   HANDSHAKE  the memory layout, within the memory this destination accepts (libpager)
  *   CONFIG     the VmConfig; the VM built, its memory registered with the pager, untouched
  *   PRECOPY    pre-copied pages and discards, up to the Switchover message
  *   STATE      VmState and one VcpuState per vCPU, decoded and checked
@@ -81,7 +82,7 @@ struct dest_session {
 
 	int fds[2]; /* demand, push; -1 once the pager owns them */
 	int lfd;    /* the listening socket, kept for the source to reconnect */
-	uint64_t session_id;
+	struct pager_handshake hs; /* the options' token and limit; the session once admitted */
 	pthread_t reconnector;
 	bool reconnector_started, reconnect_stop;
 	void *rx_buf; /* one received frame body, up to VCPU_STATE_MAX_ENCODED */

@@ -78,39 +78,39 @@ int dest_accept(struct dest_session *s)
 {
 	const struct mig_dest_opts *o = s->o;
 	struct net_addr addr;
-	char text[128];
+	char text[128], err[512];
 	int lfd, ret;
 
 	if (net_parse_addr(o->listen, "127.0.0.1", &addr))
 		return dest_fail(s, MIG_EXIT_SETUP, -EINVAL, "bad listen address '%s'", o->listen);
-	lfd = net_listen(&addr, 2);
+	/* Room in the backlog for the source while strangers are being refused. */
+	lfd = net_listen(&addr, 16);
 	if (lfd < 0)
 		return dest_fail(s, MIG_EXIT_SETUP, lfd, "cannot listen on %s: %s", o->listen,
 				 strerror(-lfd));
-	if (o->port_file) {
-		ret = net_write_port_file(o->port_file, lfd);
-		if (ret) {
-			close(lfd);
-			return dest_fail(s, MIG_EXIT_SETUP, ret, "cannot write %s: %s",
-					 o->port_file, strerror(-ret));
-		}
-	}
-	net_format_addr(&addr, text, sizeof(text));
-	pr_info("waiting for a migration on %s (port %d)", text, net_local_port(lfd));
-	s->fds[0] = net_accept(lfd, o->accept_timeout_ms);
-	s->fds[1] = s->fds[0] < 0 ? s->fds[0] : net_accept(lfd, MIG_HANDSHAKE_TIMEOUT_MS);
 	/*
 	 * One migration at a time, but the socket stays open: after a lost connection the source
 	 * reconnects here, and only connections that resume this session are taken then.
 	 */
 	s->lfd = lfd;
-	ret = s->fds[0] < 0 ? s->fds[0] : s->fds[1];
-	if (ret >= 0)
-		return 0;
-	/* Whatever was accepted is closed with the session. */
-	s->fds[0] = s->fds[0] < 0 ? -1 : s->fds[0];
-	s->fds[1] = -1;
-	return dest_fail(s, MIG_EXIT_SETUP, ret, "no source connected: %s", strerror(-ret));
+	if (o->port_file) {
+		ret = net_write_port_file(o->port_file, lfd);
+		if (ret)
+			return dest_fail(s, MIG_EXIT_SETUP, ret, "cannot write %s: %s",
+					 o->port_file, strerror(-ret));
+	}
+	net_format_addr(&addr, text, sizeof(text));
+	pr_info("waiting for a migration on %s (port %d)", text, net_local_port(lfd));
+	s->hs = o->handshake;
+	s->hs.timeout_ms = MIG_HANDSHAKE_TIMEOUT_MS;
+	ret = pager_accept_session(lfd, &s->hs, &s->fds[0], &s->fds[1], o->accept_timeout_ms, err,
+				   sizeof(err));
+	if (ret == -ETIMEDOUT)
+		return dest_fail(s, MIG_EXIT_SETUP, ret, "no source connected: %s", err);
+	if (ret)
+		return dest_fail(s, MIG_EXIT_MIGRATION, ret, "admitting the source: %s", err);
+	pr_info("source admitted, session %016" PRIx64, s->hs.session_id);
+	return 0;
 }
 
 int dest_handshake(struct dest_session *s)
@@ -118,8 +118,7 @@ int dest_handshake(struct dest_session *s)
 	char err[512];
 	int ret;
 
-	ret = pager_handshake_dest(&s->fds[0], &s->fds[1], false, &s->session_id, &s->layout,
-				   MIG_HANDSHAKE_TIMEOUT_MS, err, sizeof(err));
+	ret = pager_receive_layout(s->fds[0], &s->hs, &s->layout, err, sizeof(err));
 	if (ret)
 		return dest_fail(s, MIG_EXIT_MIGRATION, ret, "handshake: %s", err);
 	return 0;

@@ -24,7 +24,7 @@ struct source_run {
 	struct pager_layout layout;
 	uint64_t *dirty_bitmaps[GUEST_NR_REGIONS];
 	int fds[2]; /* demand, push */
-	uint64_t session_id;
+	struct pager_handshake hs; /* the options' token; the session once handshaken */
 	uint64_t digest;
 	uint64_t stopped_ns, serving_ns;
 	uint64_t precopy_sent, discarded;
@@ -35,7 +35,7 @@ struct source_run {
  * Hellos on both sockets, the memory layout, then the VM config on the demand socket.
  * 0, or -errno with the reason in err (always filled, whichever step failed).
  */
-int mig_source_handshake(int *demand_fd, int *push_fd, uint64_t *session_id,
+int mig_source_handshake(int *demand_fd, int *push_fd, struct pager_handshake *hs,
 			 const struct pager_layout *layout, const Mig__VmConfig *config, char *err,
 			 size_t err_len);
 /*

@@ -11,15 +11,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-int mig_source_handshake(int *demand_fd, int *push_fd, uint64_t *session_id,
+int mig_source_handshake(int *demand_fd, int *push_fd, struct pager_handshake *hs,
 			 const struct pager_layout *layout, const Mig__VmConfig *config, char *err,
 			 size_t err_len)
 {
 	int ret;
 
 	snprintf(err, err_len, "no error");
-	ret = pager_handshake_source(demand_fd, push_fd, true, session_id, layout,
-				     MIG_HANDSHAKE_TIMEOUT_MS, err, err_len);
+	hs->timeout_ms = MIG_HANDSHAKE_TIMEOUT_MS;
+	ret = pager_handshake_source(demand_fd, push_fd, true, hs, layout, err, err_len);
 	if (ret)
 		return ret;
 	/* What the destination needs to build the VM (and register its memory) before any page. */
