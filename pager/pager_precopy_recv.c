@@ -38,7 +38,7 @@ static int refuse(struct precopy_rx *rx, int ret, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(rx->err, rx->err_len, fmt, ap);
 	va_end(ap);
-	wire_send_error(rx->fd, WIRE__ERROR_CODE__ERROR_PROTOCOL, rx->err);
+	wire_send_error(rx->fd, wire_error_code_for(ret), rx->err);
 	return ret;
 }
 

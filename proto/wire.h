@@ -152,6 +152,8 @@ int wire_send(int fd, enum wire_type type, const ProtobufCMessage *msg, int time
 /* An Error frame, best effort: within 1 s, or timeout_ms (0: only what fits the socket now). */
 int wire_send_error(int fd, Wire__ErrorCode code, const char *text);
 int wire_send_error_within(int fd, Wire__ErrorCode code, const char *text, int timeout_ms);
+/* The Error code for a receiver's failure: TIMEOUT, RANGE, VERSION, else PROTOCOL. */
+Wire__ErrorCode wire_error_code_for(int err);
 /* Sends a frame whose body is already encoded (an opaque type). */
 int wire_send_raw(int fd, enum wire_type type, const void *body, size_t len, int timeout_ms);
 /*

@@ -41,6 +41,16 @@ int wire_send_error_within(int fd, Wire__ErrorCode code, const char *text, int t
 	return wire_send(fd, WIRE_ERROR, &msg.base, timeout_ms);
 }
 
+Wire__ErrorCode wire_error_code_for(int err)
+{
+	switch (err) {
+	case -ETIMEDOUT: return WIRE__ERROR_CODE__ERROR_TIMEOUT;
+	case -ERANGE: return WIRE__ERROR_CODE__ERROR_RANGE;
+	case -EPROTONOSUPPORT: return WIRE__ERROR_CODE__ERROR_VERSION;
+	default: return WIRE__ERROR_CODE__ERROR_PROTOCOL;
+	}
+}
+
 int wire_send_error(int fd, Wire__ErrorCode code, const char *text)
 {
 	/* Best effort, and short: the peer may be gone, and we are failing anyway. */

@@ -66,8 +66,11 @@ static int recv_frame(struct dest_session *s, int timeout_ms, const char *expect
 	int ret = wire_recv_raw(s->fds[0], type, s->rx_buf, VCPU_STATE_MAX_ENCODED, len,
 				timeout_ms);
 
+	if (ret == -ETIMEDOUT)
+		return refuse(s, WIRE__ERROR_CODE__ERROR_TIMEOUT, ret, "expected %s: nothing whole "
+			      "within %d ms", expected, timeout_ms);
 	if (ret)
-		return refuse(s, WIRE__ERROR_CODE__ERROR_PROTOCOL, ret, "expected %s: %s", expected,
+		return refuse(s, wire_error_code_for(ret), ret, "expected %s: %s", expected,
 			      strerror(-ret));
 	if (*type == WIRE_ERROR)
 		return source_failed(s, *len);
