@@ -103,7 +103,8 @@ static int on_switchover(struct precopy_rx *rx, const Wire__Switchover *msg,
 			      "pre-copy: the source says %" PRIu64 " pages were sent and kept, %" PRIu64
 			      " are here", msg->precopy_pages, here);
 	*sw = (struct pager_switchover){ .memory_digest = msg->memory_digest,
-					 .precopy_pages = msg->precopy_pages };
+					 .precopy_pages = msg->precopy_pages,
+					 .state_digest = msg->state_digest };
 	return 0;
 }
 

@@ -239,6 +239,8 @@ PAGER_API int pager_discard(struct pager *p, uint32_t region, uint64_t offset, u
 struct pager_switchover {
 	uint64_t memory_digest; /* the source's digest of every page (the owner's to compare) */
 	uint64_t precopy_pages; /* pages pre-copied and still valid: equal on both ends */
+	/* The source owner's digest of what it sends next (a VMM: its state), the owner's to check. */
+	uint64_t state_digest;
 };
 
 /*
@@ -412,10 +414,11 @@ PAGER_API int pager_source_discard(struct pager_source *src, int fd, uint32_t re
 PAGER_API uint64_t pager_source_pages_held(const struct pager_source *src);
 /*
  * Ends pre-copy (or stands for it when there was none): the Switchover message on fd, with
- * the owner's memory_digest and the pages the destination holds.
+ * the owner's memory_digest, the pages the destination holds, and the owner's digest of
+ * what it sends next (state_digest: a VMM's state frames, encoded before this call).
  */
 PAGER_API int pager_source_switchover(struct pager_source *src, int fd, uint64_t memory_digest,
-				      int timeout_ms);
+				      uint64_t state_digest, int timeout_ms);
 
 /*
  * Serves demand requests and pushes until the destination reports completion (0), or fails
