@@ -18,8 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The first version of struct pager_handshake: no caller has less. */
-#define HANDSHAKE_MIN_SIZE (offsetof(struct pager_handshake, session_id) + sizeof(uint64_t))
+/* The first version of struct pager_handshake ends with log_level: no caller has less. */
+#define HANDSHAKE_MIN_SIZE (offsetof(struct pager_handshake, log_level) + sizeof(int))
 
 void pager_handshake_defaults(struct pager_handshake *hs, size_t size)
 {

@@ -115,7 +115,8 @@ PAGER_API void pager_handshake_defaults(struct pager_handshake *hs, size_t size)
  * within hs->timeout_ms is an error on both ends: the side that sees it sends an Error
  * message saying why. After the handshake the owner may exchange its own messages on the
  * demand socket (a VMM sends vCPU state) before serving pages. hs->session_id is set: keep it
- * to resume the session after a lost connection. 0, or -errno with the reason in err.
+ * to resume the session after a lost connection (hs NULL: the defaults, no token, any
+ * session). 0, or -errno with the reason in err.
  *
  * An accepting side should rather take its connections with pager_accept_session(), which
  * refuses strangers without giving up the migration's place.
