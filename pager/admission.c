@@ -24,6 +24,7 @@
 /* Connections whose hello is awaited at once; a flood past it drops the oldest first. */
 #define ADMISSION_MAX_PENDING 16
 #define NS_PER_MS 1000000ull
+#define STOP_CHECK_MS 100
 
 struct pending {
 	int fd;
@@ -37,6 +38,8 @@ struct pending {
 
 struct admission {
 	struct handshake *h;
+	const struct admission_stop *stop;
+	uint64_t accept_deadline; /* 0: none */
 	struct wire_arena *arena;
 	struct pending conn[ADMISSION_MAX_PENDING];
 	unsigned int n;
@@ -229,43 +232,44 @@ static void pair_up(struct admission *a, unsigned int i, unsigned int j, int fds
 	}
 }
 
-static bool any_admitted(const struct admission *a)
+/*
+ * Until the deadline, connections are accepted; past it, for one more hello's time while any
+ * are pending (a silent stranger must not keep the real peer in the backlog), then no more.
+ */
+static bool accepting(const struct admission *a, uint64_t now)
 {
-	unsigned int i;
-
-	for (i = 0; i < a->n; i++)
-		if (a->conn[i].admitted)
-			return true;
-	return false;
+	return !a->accept_deadline || now < a->accept_deadline ||
+	       (a->n && now < a->accept_deadline + (uint64_t)a->h->timeout_ms * NS_PER_MS);
 }
 
-static int poll_timeout(const struct admission *a, uint64_t now, uint64_t accept_deadline,
-			bool accepting)
+static int poll_timeout(const struct admission *a, uint64_t now)
 {
-	uint64_t next = accepting && now < accept_deadline ? accept_deadline : 0;
+	uint64_t next = accepting(a, now) && now < a->accept_deadline ? a->accept_deadline : 0;
 	unsigned int i;
 
 	for (i = 0; i < a->n; i++)
 		if (!next || a->conn[i].deadline < next)
 			next = a->conn[i].deadline;
+	/* The owner's give-up condition is looked at every STOP_CHECK_MS. */
+	if (a->stop && (!next || next > now + STOP_CHECK_MS * NS_PER_MS))
+		next = now + STOP_CHECK_MS * NS_PER_MS;
 	if (!next)
 		return -1;
 	return next <= now ? 0 : (int)((next - now + NS_PER_MS - 1) / NS_PER_MS);
 }
 
 /* One turn: wait for connections and bytes, take them; 1 once a pair formed. */
-static int turn(struct admission *a, int listen_fd, uint64_t accept_deadline, int fds[2])
+static int turn(struct admission *a, int listen_fd, int fds[2])
 {
 	struct pollfd pfd[ADMISSION_MAX_PENDING + 1];
 	uint64_t now = clock_now_ns();
-	bool accepting = !accept_deadline || now < accept_deadline || any_admitted(a);
 	unsigned int i, n = a->n;
 	int ret, fd, other;
 
 	for (i = 0; i < n; i++)
 		pfd[i] = (struct pollfd){ .fd = a->conn[i].fd, .events = POLLIN };
-	pfd[n] = (struct pollfd){ .fd = accepting ? listen_fd : -1, .events = POLLIN };
-	ret = poll(pfd, n + 1, poll_timeout(a, now, accept_deadline, accepting));
+	pfd[n] = (struct pollfd){ .fd = accepting(a, now) ? listen_fd : -1, .events = POLLIN };
+	ret = poll(pfd, n + 1, poll_timeout(a, now));
 	if (ret < 0)
 		return errno == EINTR ? 0 : -errno;
 	/* From the last: refusing one moves the last connection into its slot. */
@@ -285,13 +289,14 @@ static int turn(struct admission *a, int listen_fd, uint64_t accept_deadline, in
 			take(a, fd);
 	}
 	expire(a, clock_now_ns());
+	if (a->stop && a->stop->fn(a->stop->opaque))
+		return -ECANCELED;
 	return 0;
 }
 
-int admission_accept(int listen_fd, struct handshake *h, int fds[2], int timeout_ms,
-		     char *err, size_t err_len)
+int admission_accept(int listen_fd, struct handshake *h, const struct admission_stop *stop,
+		     int fds[2], int timeout_ms, char *err, size_t err_len)
 {
-	uint64_t accept_deadline = timeout_ms < 0 ? 0 : clock_now_ns() + (uint64_t)timeout_ms * NS_PER_MS;
 	struct admission *a = calloc(1, sizeof(*a));
 	int ret = 0;
 
@@ -301,11 +306,15 @@ int admission_accept(int listen_fd, struct handshake *h, int fds[2], int timeout
 		return -ENOMEM;
 	}
 	a->h = h;
+	a->stop = stop;
+	a->accept_deadline = timeout_ms < 0 ? 0 : clock_now_ns() + (uint64_t)timeout_ms * NS_PER_MS;
 	wire_arena_init(a->arena);
-	/* Past the deadline, only hellos already begun and halves awaiting their pair go on. */
-	while (!ret && (a->n || !accept_deadline || clock_now_ns() < accept_deadline))
-		ret = turn(a, listen_fd, accept_deadline, fds);
-	if (ret < 0)
+	/* Past the deadline, only connections already taken go on, each to its own deadline. */
+	while (!ret && (a->n || !a->accept_deadline || clock_now_ns() < a->accept_deadline))
+		ret = turn(a, listen_fd, fds);
+	if (ret == -ECANCELED)
+		snprintf(err, err_len, "no longer waiting for connections");
+	else if (ret < 0)
 		snprintf(err, err_len, "waiting for connections: %s", strerror(-ret));
 	else if (!ret)
 		snprintf(err, err_len, "no %s within %d ms", h->hello.resume ? "resumed session"
@@ -325,7 +334,7 @@ int pager_accept_session(int listen_fd, struct pager_handshake *hs, int *demand_
 
 	ret = handshake_init(&h, hs, false, err, err_len);
 	if (!ret)
-		ret = admission_accept(listen_fd, &h, fds, timeout_ms, err, err_len);
+		ret = admission_accept(listen_fd, &h, NULL, fds, timeout_ms, err, err_len);
 	if (ret)
 		return ret;
 	ret = handshake_answer(fds[0], fds[1], &h, err, err_len);

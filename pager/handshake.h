@@ -42,14 +42,22 @@ int handshake_hellos(int *demand_fd, int *push_fd, bool connected, struct handsh
 int handshake_answer(int demand_fd, int push_fd, const struct handshake *h, char *err,
 		     size_t err_len);
 
+/* When the owner no longer needs connections (asked every 100 ms at least): fn true. */
+struct admission_stop {
+	bool (*fn)(void *opaque);
+	void *opaque;
+};
+
 /*
  * admission.c: the next pair of connections to listen_fd that forms one session by its
- * hellos (resume and session as h says), before timeout_ms (-1: none). Strangers are refused
- * and closed. The hellos are checked, not answered: handshake_answer() does that. 0 with
- * fds[0] demand, fds[1] push and h->hello.session_id set; -ETIMEDOUT; -errno with err.
+ * hellos (resume and session as h says), before timeout_ms (-1: none); connections taken by
+ * then go on to their own deadlines, so it returns within twice h->timeout_ms past it.
+ * Strangers are refused and closed. The hellos are checked, not answered: handshake_answer()
+ * does that. 0 with fds[0] demand, fds[1] push and h->hello.session_id set; -ETIMEDOUT;
+ * -ECANCELED (stop said so; stop may be NULL); -errno with err.
  */
-int admission_accept(int listen_fd, struct handshake *h, int fds[2], int timeout_ms,
-		     char *err, size_t err_len);
+int admission_accept(int listen_fd, struct handshake *h, const struct admission_stop *stop,
+		     int fds[2], int timeout_ms, char *err, size_t err_len);
 
 /* An Error frame to a peer being refused: best effort, bounded by timeout_ms. */
 void handshake_refuse(int fd, Wire__ErrorCode code, const char *text, int timeout_ms);

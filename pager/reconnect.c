@@ -17,9 +17,18 @@
 
 #define REDIAL_PAUSE_MS 200
 
+/* A pager complete or failed takes no connection any more: admission stops waiting. */
+static bool pager_done(void *opaque)
+{
+	enum pager_state state = pager_state(opaque);
+
+	return state == PAGER_STATE_COMPLETE || state == PAGER_STATE_FAILED;
+}
+
 int pager_accept_resume(struct pager *p, int listen_fd, const struct pager_handshake *hs,
 			int timeout_ms, char *err, size_t err_len)
 {
+	const struct admission_stop stop = { .fn = pager_done, .opaque = p };
 	struct handshake h;
 	int fds[2], ret;
 
@@ -29,7 +38,7 @@ int pager_accept_resume(struct pager *p, int listen_fd, const struct pager_hands
 		ret = -EINVAL;
 	}
 	if (!ret)
-		ret = admission_accept(listen_fd, &h, fds, timeout_ms, err, err_len);
+		ret = admission_accept(listen_fd, &h, &stop, fds, timeout_ms, err, err_len);
 	if (ret)
 		return ret;
 	ret = pager_resume_admitted(p, fds, &h, err, err_len);

@@ -249,7 +249,7 @@ static void *reconnect_main(void *arg)
 		ret = pager_accept_resume(d->p, d->lfd, &d->hs, 100, err, sizeof(err));
 		if (!ret)
 			pr_info("session %016" PRIx64 " resumed", d->hs.session_id);
-		else if (ret != -ETIMEDOUT)
+		else if (ret != -ETIMEDOUT && ret != -ECANCELED)
 			pr_warn("reconnect refused: %s", err);
 	}
 	return NULL;

@@ -137,8 +137,8 @@ PAGER_API int pager_handshake_dest(int *demand_fd, int *push_fd, bool connected,
  * the wait goes on. Connections are read side by side, so a silent stranger does not delay
  * the real peer. The pair is answered; connections still pending then are refused (BUSY).
  * 0 with both sockets (channels in place) and hs->session_id set; -ETIMEDOUT; or -errno with
- * the reason in err. It may return up to hs->timeout_ms past timeout_ms, to finish reading a
- * hello that had begun to arrive. Then the layout: pager_send_layout() or
+ * the reason in err. Connections taken before timeout_ms go on to their own deadlines, so it
+ * may return up to twice hs->timeout_ms past it. Then the layout: pager_send_layout() or
  * pager_receive_layout().
  */
 PAGER_API int pager_accept_session(int listen_fd, struct pager_handshake *hs, int *demand_fd,
@@ -291,8 +291,9 @@ PAGER_API int pager_resume(struct pager *p, int demand_fd, int push_fd, bool con
 /*
  * pager_resume() on the next pair of connections to listen_fd that resumes hs->session_id
  * (the source redials), admitted as pager_accept_session() admits: strangers, new sessions
- * and other sessions are refused and closed, and the wait goes on, up to timeout_ms. On
- * failure call it again while the pager stays disconnected.
+ * and other sessions are refused and closed, and the wait goes on, up to timeout_ms (and as
+ * pager_accept_session() past it); it ends early (-ECANCELED) once the pager is complete or
+ * failed. On failure call it again while the pager stays disconnected.
  */
 PAGER_API int pager_accept_resume(struct pager *p, int listen_fd,
 				  const struct pager_handshake *hs, int timeout_ms, char *err,

@@ -5,6 +5,8 @@
  * answer:
  * - a silent stranger and a trickling one connect first; the real source, connecting after
  *   them with the token, is admitted at once, and the strangers are refused (BUSY);
+ * - a silent stranger taken just before the deadline does not keep out the real source
+ *   coming just after it (a reconnect loop's short waits);
  * - a hello trickled a byte every 200 ms is refused (TIMEOUT) when its one deadline passes,
  *   not later;
  * - a second demand connection of a session is refused (SESSION);
@@ -153,6 +155,12 @@ static void *real_source_main(void *arg)
 	return NULL;
 }
 
+static void *real_source_after_delay(void *arg)
+{
+	usleep(300 * 1000);
+	return real_source_main(arg);
+}
+
 static void strangers_first(void)
 {
 	struct stranger silent = { .silent = true, .channel = WIRE__CHANNEL__CHANNEL_DEMAND };
@@ -183,6 +191,33 @@ static void strangers_first(void)
 	expect(&slow, "trickling", WIRE__ERROR_CODE__ERROR_BUSY, "taken");
 	close(fds[0]);
 	close(fds[1]);
+	close(lfd);
+}
+
+/*
+ * As a reconnect loop polls (a short wait, again and again): a silent stranger taken just
+ * before the deadline must not keep the real source, coming just after it, in the backlog.
+ */
+static void real_source_after_the_deadline(void)
+{
+	struct stranger silent = { .silent = true, .channel = WIRE__CHANNEL__CHANNEL_DEMAND };
+	struct real_source real = { 0 };
+	struct pager_handshake hs;
+	struct net_addr addr;
+	char err[512];
+	int lfd = listen_local(&addr), fds[2];
+
+	printf("a silent stranger, then the real source just past the deadline\n");
+	start(&silent, &addr);
+	real.addr = &addr;
+	handshake_init_token(&hs);
+	check(!pthread_create(&real.thread, NULL, real_source_after_delay, &real), "thread");
+	check(!pager_accept_session(lfd, &hs, &fds[0], &fds[1], 100, err, sizeof(err)),
+	      "the real source was kept out: %s", err);
+	close(fds[0]); /* no layout: the source's handshake fails, as it may here */
+	close(fds[1]);
+	pthread_join(real.thread, NULL);
+	expect(&silent, "silent", WIRE__ERROR_CODE__ERROR_BUSY, "taken");
 	close(lfd);
 }
 
@@ -262,6 +297,7 @@ int main(void)
 	test_time_bound(60);
 	test_require_userfaultfd();
 	strangers_first();
+	real_source_after_the_deadline();
 	trickled_hello_times_out();
 	second_demand_refused();
 	resume_strangers();

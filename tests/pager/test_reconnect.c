@@ -102,7 +102,8 @@ static void *reconnect_main(void *arg)
 
 	while (!__atomic_load_n(&r->done, __ATOMIC_ACQUIRE)) {
 		ret = pager_accept_resume(r->pager, r->lfd, &r->dst_hs, 50, err, sizeof(err));
-		check(!ret || ret == -ETIMEDOUT, "dest: pager_accept_resume: %s", err);
+		check(!ret || ret == -ETIMEDOUT || ret == -ECANCELED, "dest: pager_accept_resume: %s",
+		      err);
 	}
 	return NULL;
 }

@@ -34,7 +34,7 @@ static void *reconnect_main(void *arg)
 		if (!ret)
 			pr_info("reconnect: session %016llx resumed",
 				(unsigned long long)s->hs.session_id);
-		else if (ret != -ETIMEDOUT)
+		else if (ret != -ETIMEDOUT && ret != -ECANCELED)
 			pr_warn("reconnect: refused: %s", err);
 	}
 	return NULL;
