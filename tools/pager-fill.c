@@ -3,6 +3,9 @@
  * pager-fill: the destination without a VM. Maps memory for the source's layout, registers it
  * with the pager, and has worker threads touch pages in a seeded random order (the faults a
  * guest would raise) while the background push fills the rest. Prints the digest and stats.
+ * For the benchmark (scripts/bench): --cover touches every page once (so a fill with the push
+ * off completes), and --latency-dump writes each faulting touch's latency as the touching
+ * thread saw it, for latency CDFs.
  */
 #include "clock.h"
 #include "digest.h"
@@ -12,6 +15,7 @@
 #include "parse.h"
 #include "pager.h"
 #include "token.h"
+#include "fill_touch.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -23,36 +27,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-struct toucher {
-	pthread_t thread;
-	uint8_t *const *bases;
-	const struct pager_layout *layout;
-	uint64_t seed, touches;
-	uint64_t sum; /* of bytes read: keeps the reads from being optimised away */
-};
-
-static uint64_t xorshift(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
-static void *touch_main(void *arg)
-{
-	struct toucher *t = arg;
-	uint64_t ps = (uint64_t)sysconf(_SC_PAGESIZE), s = t->seed | 1, i;
-
-	for (i = 0; i < t->touches; i++) {
-		uint32_t region = (uint32_t)(xorshift(&s) % t->layout->n_regions);
-		uint64_t page = xorshift(&s) % (t->layout->regions[region].size / ps);
-
-		t->sum += *(volatile uint8_t *)(t->bases[region] + page * ps + (s & (ps - 1)));
-	}
-	return NULL;
-}
-
 static void usage(FILE *out)
 {
 	fprintf(out,
@@ -62,6 +36,8 @@ static void usage(FILE *out)
 		"  -l, --listen ADDR      wait for the source to connect instead\n"
 		"  -t, --threads N        touching threads (default 4)\n"
 		"      --touches N        random touches per thread (default: pages/8)\n"
+		"      --cover            touch every page once instead, the threads in stripes\n"
+		"                         (a fill without push completes)\n"
 		"      --seed N           touch order seed (default 1)\n"
 		"      --listener-cpu N   pin the pager's listener thread (default: not pinned)\n"
 		"      --timeout MS       fail if not complete in this long (default 120000)\n"
@@ -72,6 +48,9 @@ static void usage(FILE *out)
 		"      --max-memory SIZE  refuse a source whose layout claims more memory (default:\n"
 		"                         this host's RAM)\n"
 		"      --json FILE        write the stats as JSON ('-': stdout)\n"
+		"      --port-file FILE   with --listen: write the listening port here\n"
+		"      --latency-dump FILE  write each faulting touch's latency in ns, one a line,\n"
+		"                         as the touching thread saw it (for latency CDFs)\n"
 		"  -q, --quiet            errors only\n"
 		"  -h, --help\n\n"
 		"Exit: 0 complete (and digest matched), 1 usage or setup error, 2 pager failure,\n"
@@ -80,7 +59,7 @@ static void usage(FILE *out)
 
 enum {
 	OPT_TOUCHES = 256, OPT_SEED, OPT_LISTENER_CPU, OPT_TIMEOUT, OPT_RECONNECT, OPT_EXPECT,
-	OPT_JSON, OPT_TOKEN_FILE, OPT_MAX_MEMORY
+	OPT_JSON, OPT_COVER, OPT_LATENCY_DUMP, OPT_PORT_FILE, OPT_TOKEN_FILE, OPT_MAX_MEMORY,
 };
 
 static const struct option long_options[] = {
@@ -94,6 +73,9 @@ static const struct option long_options[] = {
 	{ "reconnect-timeout", required_argument, NULL, OPT_RECONNECT },
 	{ "expect-digest", required_argument, NULL, OPT_EXPECT },
 	{ "json", required_argument, NULL, OPT_JSON },
+	{ "port-file", required_argument, NULL, OPT_PORT_FILE },
+	{ "cover", no_argument, NULL, OPT_COVER },
+	{ "latency-dump", required_argument, NULL, OPT_LATENCY_DUMP },
 	{ "token-file", required_argument, NULL, OPT_TOKEN_FILE },
 	{ "max-memory", required_argument, NULL, OPT_MAX_MEMORY },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -103,9 +85,9 @@ static const struct option long_options[] = {
 
 struct config {
 	struct pager_options popts;
-	const char *connect_text, *listen_text, *json_path, *token_file;
+	const char *connect_text, *listen_text, *json_path, *dump_path, *port_file, *token_file;
 	uint64_t threads, touches, seed, expect, max_memory;
-	bool have_expect;
+	bool have_expect, cover;
 	int timeout_ms;
 };
 
@@ -155,6 +137,7 @@ static int parse_args(int argc, char **argv, struct config *c)
 				die("bad --timeout '%s'", optarg);
 			c->timeout_ms = (int)v;
 			break;
+		case OPT_PORT_FILE: c->port_file = optarg; break;
 		case OPT_RECONNECT:
 			if (parse_u64(optarg, 0, INT32_MAX, &v))
 				die("bad --reconnect-timeout '%s'", optarg);
@@ -165,6 +148,8 @@ static int parse_args(int argc, char **argv, struct config *c)
 			c->have_expect = true;
 			break;
 		case OPT_JSON: c->json_path = optarg; break;
+		case OPT_COVER: c->cover = true; break;
+		case OPT_LATENCY_DUMP: c->dump_path = optarg; break;
 		case OPT_TOKEN_FILE: c->token_file = optarg; break;
 		case OPT_MAX_MEMORY:
 			if (parse_size(optarg, &c->max_memory) || !c->max_memory)
@@ -216,6 +201,8 @@ static void connect_source(const struct config *c, int fds[2], struct dest *d)
 		d->lfd = net_listen(&addr, 8);
 		if (d->lfd < 0)
 			die("cannot listen on %s: %s", text, strerror(-d->lfd));
+		if (c->port_file && (ret = net_write_port_file(c->port_file, d->lfd)))
+			die("cannot write %s: %s", c->port_file, strerror(-ret));
 		/* Strangers are refused and the wait goes on: only our source gets in. */
 		ret = pager_accept_session(d->lfd, &d->hs, &fds[0], &fds[1], c->timeout_ms, err,
 					   sizeof(err));
@@ -292,10 +279,12 @@ static void start_touchers(const struct config *c, struct dest *d, struct touche
 
 	for (i = 0; i < c->threads; i++) {
 		workers[i] = (struct toucher){
-			.bases = d->bases, .layout = &d->layout, .seed = c->seed * 7919 + i,
-			.touches = touches,
+			.bases = d->bases, .layout = &d->layout, .pager = d->p,
+			.seed = c->seed * 7919 + i, .touches = touches, .cover = c->cover,
+			.index = (uint32_t)i, .n_threads = (uint32_t)c->threads,
+			.keep_latency = c->dump_path != NULL,
 		};
-		if (pthread_create(&workers[i].thread, NULL, touch_main, &workers[i]))
+		if (pthread_create(&workers[i].thread, NULL, fill_touch_main, &workers[i]))
 			die("cannot start a touching thread");
 	}
 }
@@ -400,7 +389,11 @@ int main(int argc, char **argv)
 		pthread_join(d.reconnector, NULL);
 		close(d.lfd);
 	}
+	if (c.dump_path)
+		fill_write_latency_dump(c.dump_path, workers, c.threads);
 	status = report(&c, &d);
+	for (i = 0; i < c.threads; i++)
+		free(workers[i].lat_ns);
 	pager_destroy(d.p);
 	return status;
 }

@@ -132,6 +132,8 @@ static void wire_seeds(void)
 	memmove(stream + 1, stream, used);
 	stream[0] = 0x5a;
 	write_seed("fuzz_rx_stream", "session", stream, used + 1);
+	/* pager-relay's frame tracker reads the same streams. */
+	write_seed("fuzz_relay_tracker", "session", stream, used + 1);
 }
 
 /* One admission seed: the byte of what this end expects, then what the peer sends. */

@@ -149,7 +149,16 @@ int dest_restore(struct dest_session *s);
  * connections to the pager after a lost one (pager_resume()).
  */
 int dest_reconnect_start(struct dest_session *s);
+/*
+ * The watchdog's report (a thread blocked on a page nobody fetches): the failure, the JSON
+ * report, exit 4, without waiting for the stuck threads.
+ */
+void dest_watchdog_stalled(const char *report, void *opaque) __attribute__((noreturn));
 void dest_reconnect_stop(struct dest_session *s);
+
+/* A lost answer is asked again well within the watchdog's bound. */
+#define DEST_REQUEST_TIMEOUT_MS(o) ((o)->watchdog_ms / 2 ? (o)->watchdog_ms / 2 : 1)
+#define DEST_SILENCE_TIMEOUT_MS 5000
 
 /* dest_progress.c: waits for every page, drawing a progress line on a terminal. */
 int dest_wait_for_memory(struct dest_session *s);
