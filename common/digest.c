@@ -13,6 +13,11 @@ int digest_init(struct digest *d)
 	return 0;
 }
 
+void digest_update(struct digest *d, const void *data, size_t len)
+{
+	XXH3_64bits_update(d->state, data, len);
+}
+
 void digest_update_pages(struct digest *d, const void *addr, uint64_t size, size_t page_size)
 {
 	uint64_t off;

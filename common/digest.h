@@ -11,6 +11,8 @@ struct digest {
 };
 
 int digest_init(struct digest *d);
+/* Feeds len bytes as they are (for messages; memory goes page by page, below). */
+void digest_update(struct digest *d, const void *data, size_t len);
 /* Feeds the pages of [addr, addr+size) in order; order matters. */
 void digest_update_pages(struct digest *d, const void *addr, uint64_t size, size_t page_size);
 uint64_t digest_final(struct digest *d);

@@ -202,9 +202,23 @@ static int net_wait(int fd, short events, uint64_t deadline)
 	return n == 0 ? -ETIMEDOUT : 0;
 }
 
+uint64_t net_deadline(int timeout_ms)
+{
+	return timeout_ms < 0 ? 0 : clock_now_ns() + (uint64_t)timeout_ms * 1000000ull;
+}
+
 int net_read_full(int fd, void *buf, size_t len, int timeout_ms)
 {
-	uint64_t deadline = timeout_ms < 0 ? 0 : clock_now_ns() + (uint64_t)timeout_ms * 1000000ull;
+	return net_read_until(fd, buf, len, net_deadline(timeout_ms));
+}
+
+int net_write_full(int fd, const void *buf, size_t len, int timeout_ms)
+{
+	return net_write_until(fd, buf, len, net_deadline(timeout_ms));
+}
+
+int net_read_until(int fd, void *buf, size_t len, uint64_t deadline)
+{
 	char *p = buf;
 	int err;
 
@@ -229,9 +243,8 @@ int net_read_full(int fd, void *buf, size_t len, int timeout_ms)
 	return 0;
 }
 
-int net_write_full(int fd, const void *buf, size_t len, int timeout_ms)
+int net_write_until(int fd, const void *buf, size_t len, uint64_t deadline)
 {
-	uint64_t deadline = timeout_ms < 0 ? 0 : clock_now_ns() + (uint64_t)timeout_ms * 1000000ull;
 	const char *p = buf;
 	int err;
 

@@ -39,4 +39,13 @@ int net_tune(int fd, unsigned int dead_peer_ms);
 int net_read_full(int fd, void *buf, size_t len, int timeout_ms);
 int net_write_full(int fd, const void *buf, size_t len, int timeout_ms);
 
+/*
+ * The same against an absolute deadline (CLOCK_MONOTONIC ns, 0: none), for a message made of
+ * several parts: one deadline for all of them, so that a peer trickling bytes cannot stretch
+ * a bound meant for the message into one bound per part.
+ */
+uint64_t net_deadline(int timeout_ms);
+int net_read_until(int fd, void *buf, size_t len, uint64_t deadline_ns);
+int net_write_until(int fd, const void *buf, size_t len, uint64_t deadline_ns);
+
 #endif

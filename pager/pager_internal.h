@@ -95,6 +95,14 @@ int run_state_wait(struct pager *p, int timeout_ms);
 /* pager.c: wakes the listener to look at stop_requested, push_released, resume_pending. */
 void pager_signal_listener(struct pager *p);
 
+struct handshake;
+/*
+ * pager_resume.c: pager_resume() on two connections whose hellos admission_accept() already
+ * checked: answered, then the pages present here, then the listener takes them.
+ */
+int pager_resume_admitted(struct pager *p, const int fds[2], const struct handshake *h,
+			  char *err, size_t err_len);
+
 /* RUNNING -> DISCONNECTED, with why; RUNNING again when new connections are adopted. */
 void run_state_disconnect(struct pager *p, const char *why);
 void run_state_reconnect(struct pager *p);

@@ -20,6 +20,7 @@
 struct precopy_rx {
 	struct pager *p;
 	int fd, timeout_ms;
+	uint64_t deadline; /* of the frame being received, page bytes included */
 	struct wire_layout layout;
 	struct wire_arena arena;
 	uint8_t body[WIRE_ARENA_SIZE];
@@ -37,7 +38,7 @@ static int refuse(struct precopy_rx *rx, int ret, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(rx->err, rx->err_len, fmt, ap);
 	va_end(ap);
-	wire_send_error(rx->fd, WIRE__ERROR_CODE__ERROR_PROTOCOL, rx->err);
+	wire_send_error(rx->fd, wire_error_code_for(ret), rx->err);
 	return ret;
 }
 
@@ -56,7 +57,7 @@ static int on_page(struct precopy_rx *rx, const Wire__PageHeader *ph)
 			      "flagged as the answer to a page request",
 			      ph->offset, ph->region);
 	if (!(ph->flags & WIRE_PAGE_FLAG_ZERO)) {
-		ret = net_read_full(rx->fd, rx->pages, ph->length, rx->timeout_ms);
+		ret = net_read_until(rx->fd, rx->pages, ph->length, rx->deadline);
 		if (ret)
 			return refuse(rx, ret, "pre-copy: reading a page: %s", strerror(-ret));
 	}
@@ -102,7 +103,8 @@ static int on_switchover(struct precopy_rx *rx, const Wire__Switchover *msg,
 			      "pre-copy: the source says %" PRIu64 " pages were sent and kept, %" PRIu64
 			      " are here", msg->precopy_pages, here);
 	*sw = (struct pager_switchover){ .memory_digest = msg->memory_digest,
-					 .precopy_pages = msg->precopy_pages };
+					 .precopy_pages = msg->precopy_pages,
+					 .state_digest = msg->state_digest };
 	return 0;
 }
 
@@ -114,7 +116,9 @@ static int precopy_frame(struct precopy_rx *rx, struct pager_switchover *sw)
 	size_t len;
 	int ret;
 
-	ret = wire_recv_raw(rx->fd, &type, rx->body, sizeof(rx->body), &len, rx->timeout_ms);
+	/* One deadline for the whole message: its frame and, for a page, the bytes after it. */
+	rx->deadline = net_deadline(rx->timeout_ms);
+	ret = wire_recv_raw_until(rx->fd, &type, rx->body, sizeof(rx->body), &len, rx->deadline);
 	if (ret)
 		return refuse(rx, ret, "expected pre-copy pages or the switch-over: %s",
 			      strerror(-ret));

@@ -69,22 +69,14 @@ static int send_present(struct pager *p, int fd, int timeout_ms)
 	return wire_send(fd, WIRE_RESUME_READY, &ready.base, timeout_ms);
 }
 
-int pager_resume(struct pager *p, int demand_fd, int push_fd, bool connected,
-		 uint64_t session_id, int timeout_ms, char *err, size_t err_len)
+/* After the hellos: which pages are here, then the sockets go to the listener. */
+static int hand_over(struct pager *p, int demand_fd, int push_fd, const struct handshake *h,
+		     char *err, size_t err_len)
 {
 	bool handed;
 	int ret;
 
-	/* The source may see the loss first: give the pager the same bound to notice it. */
-	if (!run_state_wait_disconnected(p, timeout_ms)) {
-		snprintf(err, err_len, "nothing to resume: the pager is not disconnected");
-		return -EBUSY;
-	}
-	ret = handshake_hellos(&demand_fd, &push_fd, connected, &session_id, true, timeout_ms, err,
-			       err_len);
-	if (ret)
-		return ret;
-	ret = send_present(p, demand_fd, timeout_ms);
+	ret = send_present(p, demand_fd, h->timeout_ms);
 	if (ret) {
 		snprintf(err, err_len, "sending the pages present here: %s", strerror(-ret));
 		return ret;
@@ -105,4 +97,42 @@ int pager_resume(struct pager *p, int demand_fd, int push_fd, bool connected,
 	}
 	pager_signal_listener(p);
 	return 0;
+}
+
+/* The source may see the loss first: give the pager the same bound to notice it. */
+static int check_disconnected(struct pager *p, const struct handshake *h, char *err,
+			      size_t err_len)
+{
+	if (run_state_wait_disconnected(p, h->timeout_ms))
+		return 0;
+	snprintf(err, err_len, "nothing to resume: the pager is not disconnected");
+	return -EBUSY;
+}
+
+int pager_resume(struct pager *p, int demand_fd, int push_fd, bool connected,
+		 const struct pager_handshake *hs, char *err, size_t err_len)
+{
+	struct handshake h;
+	int ret;
+
+	ret = handshake_init(&h, hs, true, err, err_len);
+	if (!ret && !h.hello.session_id) {
+		snprintf(err, err_len, "no session to resume (session id 0)");
+		ret = -EINVAL;
+	}
+	if (!ret)
+		ret = check_disconnected(p, &h, err, err_len);
+	if (!ret)
+		ret = handshake_hellos(&demand_fd, &push_fd, connected, &h, err, err_len);
+	return ret ? ret : hand_over(p, demand_fd, push_fd, &h, err, err_len);
+}
+
+int pager_resume_admitted(struct pager *p, const int fds[2], const struct handshake *h,
+			  char *err, size_t err_len)
+{
+	int ret = check_disconnected(p, h, err, err_len);
+
+	if (!ret)
+		ret = handshake_answer(fds[0], fds[1], h, err, err_len);
+	return ret ? ret : hand_over(p, fds[0], fds[1], h, err, err_len);
 }

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Public API, the two ends of a reconnect as most owners want them: the destination takes the
- * next pair of connections on its listening socket and resumes with them; the source redials
- * until a deadline and resumes. Owners with other ways to make connections call pager_resume()
+ * Public API, the two ends of a reconnect as most owners want them: the destination admits the
+ * next pair of connections on its listening socket that resumes its session (admission.c),
+ * and resumes with them; the source redials until a deadline and resumes. Owners with other ways to make connections call pager_resume()
  * and pager_source_resume() directly.
  */
-#include "pager.h"
+#include "pager_internal.h"
 #include "clock.h"
+#include "handshake.h"
 #include "net.h"
 
 #include <errno.h>
@@ -16,24 +17,31 @@
 
 #define REDIAL_PAUSE_MS 200
 
-int pager_accept_resume(struct pager *p, int listen_fd, uint64_t session_id, int timeout_ms,
-			char *err, size_t err_len)
+/* A pager complete or failed takes no connection any more: admission stops waiting. */
+static bool pager_done(void *opaque)
 {
+	enum pager_state state = pager_state(opaque);
+
+	return state == PAGER_STATE_COMPLETE || state == PAGER_STATE_FAILED;
+}
+
+int pager_accept_resume(struct pager *p, int listen_fd, const struct pager_handshake *hs,
+			int timeout_ms, char *err, size_t err_len)
+{
+	const struct admission_stop stop = { .fn = pager_done, .opaque = p };
+	struct handshake h;
 	int fds[2], ret;
 
-	fds[0] = net_accept(listen_fd, timeout_ms);
-	if (fds[0] < 0) {
-		snprintf(err, err_len, "no connection: %s", strerror(-fds[0]));
-		return fds[0];
+	ret = handshake_init(&h, hs, true, err, err_len);
+	if (!ret && !h.hello.session_id) {
+		snprintf(err, err_len, "no session to resume (session id 0)");
+		ret = -EINVAL;
 	}
-	/* The second connection of the pair follows at once, or the pair is not the source's. */
-	fds[1] = net_accept(listen_fd, 5000);
-	if (fds[1] < 0) {
-		snprintf(err, err_len, "only one connection came: %s", strerror(-fds[1]));
-		close(fds[0]);
-		return fds[1];
-	}
-	ret = pager_resume(p, fds[0], fds[1], false, session_id, 10000, err, err_len);
+	if (!ret)
+		ret = admission_accept(listen_fd, &h, &stop, fds, timeout_ms, err, err_len);
+	if (ret)
+		return ret;
+	ret = pager_resume_admitted(p, fds, &h, err, err_len);
 	if (ret) {
 		close(fds[0]);
 		close(fds[1]);
@@ -42,7 +50,7 @@ int pager_accept_resume(struct pager *p, int listen_fd, uint64_t session_id, int
 }
 
 static int redial_once(struct pager_source *src, const struct net_addr *addr, int timeout_ms,
-		       uint64_t session_id, int fds[2], char *err, size_t err_len)
+		       const struct pager_handshake *hs, int fds[2], char *err, size_t err_len)
 {
 	int i, ret;
 
@@ -55,7 +63,7 @@ static int redial_once(struct pager_source *src, const struct net_addr *addr, in
 			goto err;
 		}
 	}
-	ret = pager_source_resume(src, &fds[0], &fds[1], true, session_id, 10000, err, err_len);
+	ret = pager_source_resume(src, &fds[0], &fds[1], true, hs, err, err_len);
 	if (!ret)
 		return 0;
 err:
@@ -66,8 +74,8 @@ err:
 }
 
 int pager_source_redial(struct pager_source *src, const struct sockaddr *addr,
-			socklen_t addr_len, uint64_t session_id, int timeout_ms, int *demand_fd,
-			int *push_fd, char *err, size_t err_len)
+			socklen_t addr_len, const struct pager_handshake *hs, int timeout_ms,
+			int *demand_fd, int *push_fd, char *err, size_t err_len)
 {
 	uint64_t deadline = clock_now_ns() + (uint64_t)timeout_ms * 1000000ull, now;
 	struct net_addr to = { .len = addr_len };
@@ -78,8 +86,8 @@ int pager_source_redial(struct pager_source *src, const struct sockaddr *addr,
 	memcpy(&to.ss, addr, addr_len);
 	snprintf(err, err_len, "no attempt within %d ms", timeout_ms);
 	while ((now = clock_now_ns()) < deadline) {
-		ret = redial_once(src, &to, (int)((deadline - now) / 1000000ull) + 1, session_id, fds,
-				  err, err_len);
+		ret = redial_once(src, &to, (int)((deadline - now) / 1000000ull) + 1, hs, fds, err,
+				  err_len);
 		if (!ret) {
 			*demand_fd = fds[0];
 			*push_fd = fds[1];

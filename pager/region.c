@@ -22,33 +22,31 @@ void region_table_free(struct region_table *t)
 	t->n = 0;
 }
 
+/* Pages looked at per mincore() call: the vector stays small whatever the region's size. */
+#define MINCORE_CHUNK_PAGES 4096u
+
 /* A resident page would never fault, so it would never be fetched: refuse such memory. */
 static int check_untouched(void *addr, uint64_t size, uint32_t page_size, char *err,
 			   size_t err_len)
 {
-	uint64_t pages = size / page_size, i;
-	unsigned char *vec;
-	int ret = 0;
+	unsigned char vec[MINCORE_CHUNK_PAGES];
+	uint64_t pages = size / page_size, first, n, i;
 
-	vec = malloc(pages);
-	if (!vec)
-		return -ENOMEM;
-	if (mincore(addr, size, vec)) {
-		ret = -errno;
-	} else {
-		for (i = 0; i < pages; i++) {
+	for (first = 0; first < pages; first += n) {
+		n = pages - first < MINCORE_CHUNK_PAGES ? pages - first : MINCORE_CHUNK_PAGES;
+		if (mincore((uint8_t *)addr + first * page_size, n * page_size, vec))
+			return -errno;
+		for (i = 0; i < n; i++) {
 			if (vec[i] & 1) {
 				snprintf(err, err_len,
 					 "region at %p: page at offset 0x%llx is already resident; "
 					 "register memory before anything touches it",
-					 addr, (unsigned long long)(i * page_size));
-				ret = -EEXIST;
-				break;
+					 addr, (unsigned long long)((first + i) * page_size));
+				return -EEXIST;
 			}
 		}
 	}
-	free(vec);
-	return ret;
+	return 0;
 }
 
 int region_table_add(struct region_table *t, uint32_t id, void *addr, uint64_t size, char *err,

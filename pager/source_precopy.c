@@ -99,11 +99,12 @@ uint64_t pager_source_pages_held(const struct pager_source *src)
 }
 
 int pager_source_switchover(struct pager_source *src, int fd, uint64_t memory_digest,
-			    int timeout_ms)
+			    uint64_t state_digest, int timeout_ms)
 {
 	Wire__Switchover sw = WIRE__SWITCHOVER__INIT;
 
 	sw.memory_digest = memory_digest;
+	sw.state_digest = state_digest;
 	sw.precopy_pages = pager_source_pages_held(src);
 	return wire_send(fd, WIRE_SWITCHOVER, &sw.base, timeout_ms);
 }

@@ -87,21 +87,29 @@ static int receive_present(struct pager_source *src, int fd, int timeout_ms, cha
 		set += apply_bitmap(&src->regions[((const Wire__PresentBitmap *)msg)->region],
 				    (const Wire__PresentBitmap *)msg);
 	}
-	if (ret == -EPROTO || ret == -EINVAL || ret == -ERANGE)
+	if (ret == -EPROTO || ret == -EINVAL || ret == -ERANGE || ret == -EMSGSIZE)
 		wire_send_error(fd, WIRE__ERROR_CODE__ERROR_PROTOCOL, err);
+	else if (ret == -ETIMEDOUT)
+		wire_send_error(fd, WIRE__ERROR_CODE__ERROR_TIMEOUT, err);
 	free(arena);
 	return ret;
 }
 
 int pager_source_resume(struct pager_source *src, int *demand_fd, int *push_fd, bool connected,
-			uint64_t session_id, int timeout_ms, char *err, size_t err_len)
+			const struct pager_handshake *hs, char *err, size_t err_len)
 {
 	uint64_t was_sent = 0, now_sent = 0, words;
+	struct handshake h;
 	uint32_t i;
 	int ret;
 
-	ret = handshake_hellos(demand_fd, push_fd, connected, &session_id, true, timeout_ms, err,
-			       err_len);
+	ret = handshake_init(&h, hs, true, err, err_len);
+	if (!ret && !h.hello.session_id) {
+		snprintf(err, err_len, "no session to resume (session id 0)");
+		ret = -EINVAL;
+	}
+	if (!ret)
+		ret = handshake_hellos(demand_fd, push_fd, connected, &h, err, err_len);
 	if (ret)
 		return ret;
 	/* What the destination has is all that counts now: requests and sends start afresh. */
@@ -113,7 +121,7 @@ int pager_source_resume(struct pager_source *src, int *demand_fd, int *push_fd, 
 		memset(r->sent, 0, words * sizeof(uint64_t));
 		memset(r->requested, 0, words * sizeof(uint64_t));
 	}
-	ret = receive_present(src, *demand_fd, timeout_ms, err, err_len);
+	ret = receive_present(src, *demand_fd, h.timeout_ms, err, err_len);
 	if (ret)
 		return ret;
 	for (i = 0; i < src->n_regions; i++)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+__attribute__((format(printf, 4, 0)))
 static void record(struct pager_source *src, int error, bool lost, const char *fmt, va_list ap)
 {
 	pthread_mutex_lock(&src->lock);

@@ -10,7 +10,7 @@ static const struct {
 	size_t max_body;
 	const ProtobufCMessageDescriptor *desc;
 } wire_types[WIRE_TYPE_END] = {
-	[WIRE_HELLO] = { "hello", 80, &wire__hello__descriptor },
+	[WIRE_HELLO] = { "hello", WIRE_MAX_HELLO_BODY, &wire__hello__descriptor },
 	[WIRE_LAYOUT] = { "memory-layout", 64 * 48, &wire__memory_layout__descriptor },
 	[WIRE_PAGE_REQUEST] = { "page-request", 48, &wire__page_request__descriptor },
 	[WIRE_PAGE] = { "page", 64, &wire__page_header__descriptor },

@@ -19,7 +19,7 @@
 #include "wire.pb-c.h"
 
 #define WIRE_MAGIC 0x50474d31u /* "PGM1" */
-#define WIRE_VERSION 2u
+#define WIRE_VERSION 3u
 #define WIRE_FRAME_HDR_SIZE 8u
 #define WIRE_MAX_REGIONS 64u
 #define WIRE_MAX_REQUEST_PAGES 64u
@@ -27,6 +27,9 @@
 #define WIRE_MAX_ERROR_TEXT 512u
 #define WIRE_MAX_DISCARD_RANGES 1024u
 #define WIRE_MAX_BITMAP_BYTES (32u * 1024u) /* one PresentBitmap: 262144 pages */
+#define WIRE_MAX_TOKEN 128u /* Hello.token */
+/* A hello's fixed fields take at most 55 bytes with their tags; then the token's. */
+#define WIRE_MAX_HELLO_BODY (64u + 3u + WIRE_MAX_TOKEN)
 /*
  * Frames whose body the owner of the connection decodes (VM config and state): the wire layer
  * caps them all at this, and each decoder checks its own tighter cap, declared beside it.
@@ -140,9 +143,17 @@ int wire_check_present_bitmap(const Wire__PresentBitmap *msg, const struct wire_
 uint64_t wire_page_checksum(uint32_t region, uint64_t offset, uint32_t length, uint32_t flags,
 			    const void *payload, size_t len);
 
-/* Blocking message I/O for handshakes and the source's request loop (timeout -1: none). */
+/*
+ * Blocking message I/O for handshakes and the source's request loop (timeout -1: none). A
+ * timeout bounds the whole frame, header and body under one deadline: a peer that trickles
+ * bytes cannot make a frame last longer than it.
+ */
 int wire_send(int fd, enum wire_type type, const ProtobufCMessage *msg, int timeout_ms);
+/* An Error frame, best effort: within 1 s, or timeout_ms (0: only what fits the socket now). */
 int wire_send_error(int fd, Wire__ErrorCode code, const char *text);
+int wire_send_error_within(int fd, Wire__ErrorCode code, const char *text, int timeout_ms);
+/* The Error code for a receiver's failure: TIMEOUT, RANGE, VERSION, else PROTOCOL. */
+Wire__ErrorCode wire_error_code_for(int err);
 /* Sends a frame whose body is already encoded (an opaque type). */
 int wire_send_raw(int fd, enum wire_type type, const void *body, size_t len, int timeout_ms);
 /*
@@ -150,6 +161,9 @@ int wire_send_raw(int fd, enum wire_type type, const void *body, size_t len, int
  * opaque types. *type and *len are set.
  */
 int wire_recv_raw(int fd, unsigned int *type, void *buf, size_t cap, size_t *len, int timeout_ms);
+/* The same under a deadline (CLOCK_MONOTONIC ns, 0: none) the caller shares with what follows. */
+int wire_recv_raw_until(int fd, unsigned int *type, void *buf, size_t cap, size_t *len,
+			uint64_t deadline_ns);
 /*
  * Receives one frame. On return *type is set and *msg is decoded from arena (reset first).
  * A WIRE_PAGE frame's payload is left in the socket for the caller. An opaque frame is

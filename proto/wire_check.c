@@ -32,6 +32,9 @@ int wire_check_hello(const Wire__Hello *hello, uint32_t page_size, Wire__Channel
 	if (hello->channel != WIRE__CHANNEL__CHANNEL_DEMAND &&
 	    hello->channel != WIRE__CHANNEL__CHANNEL_PUSH)
 		return fail(err, err_len, -EPROTO, "unknown channel %d", hello->channel);
+	if (hello->token.len > WIRE_MAX_TOKEN)
+		return fail(err, err_len, -EPROTO, "a session token of %zu bytes, at most %u",
+			    hello->token.len, WIRE_MAX_TOKEN);
 	return 0;
 }
 

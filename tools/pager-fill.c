@@ -14,6 +14,8 @@
 #include "net.h"
 #include "parse.h"
 #include "pager.h"
+#include "token.h"
+#include "fill_touch.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -24,111 +26,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
-
-/*
- * A touch slower than this went through the fault path: a present page reads in well under a
- * microsecond, and the fastest userfaultfd round trip on this machine takes several.
- */
-#define FAULT_MIN_NS 1000u
-
-struct toucher {
-	pthread_t thread;
-	uint8_t *const *bases;
-	const struct pager_layout *layout;
-	const struct pager *pager;
-	uint64_t seed, touches;
-	uint32_t index, n_threads; /* --cover: this thread's stripe of the pages */
-	bool cover, keep_latency;
-	uint32_t *lat_ns;          /* --latency-dump: one per faulting touch (NULL: not kept) */
-	uint64_t n_lat;
-	uint64_t start_ns, end_ns;
-	uint64_t sum; /* of bytes read: keeps the reads from being optimised away */
-};
-
-static uint64_t xorshift(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
-/* The address of page `global` counting across every region in order. */
-static uint8_t *global_page(const struct toucher *t, uint64_t global, uint64_t ps)
-{
-	uint32_t r;
-
-	for (r = 0; global >= t->layout->regions[r].size / ps; r++)
-		global -= t->layout->regions[r].size / ps;
-	return t->bases[r] + global * ps;
-}
-
-/* --cover: this thread's stripe (pages index, index+n, ...) in a seeded shuffled order. */
-static uint64_t *cover_order(struct toucher *t, uint64_t total)
-{
-	uint64_t n = (total - t->index + t->n_threads - 1) / t->n_threads, s = t->seed | 1, i;
-	uint64_t *order = malloc((n ? n : 1) * sizeof(*order));
-
-	if (!order)
-		die("out of memory");
-	for (i = 0; i < n; i++)
-		order[i] = t->index + i * t->n_threads;
-	for (i = n; i > 1; i--) {
-		uint64_t k = xorshift(&s) % i, tmp = order[i - 1];
-
-		order[i - 1] = order[k];
-		order[k] = tmp;
-	}
-	t->touches = n;
-	return order;
-}
-
-/* Reads a byte of the page; with --latency-dump, keeps the time of a touch that faulted. */
-static void touch(struct toucher *t, uint8_t *page, uint64_t offset)
-{
-	uint64_t t0, dt;
-
-	if (!t->lat_ns || pager_page_present(t->pager, page)) {
-		t->sum += *(volatile uint8_t *)(page + offset);
-		return;
-	}
-	t0 = clock_now_ns();
-	t->sum += *(volatile uint8_t *)(page + offset);
-	dt = clock_now_ns() - t0;
-	if (dt >= FAULT_MIN_NS)
-		t->lat_ns[t->n_lat++] = dt > UINT32_MAX ? UINT32_MAX : (uint32_t)dt;
-}
-
-static void *touch_main(void *arg)
-{
-	struct toucher *t = arg;
-	uint64_t ps = (uint64_t)sysconf(_SC_PAGESIZE), s = t->seed | 1, total = 0, i;
-	uint64_t *order = NULL;
-	uint32_t r;
-
-	for (r = 0; r < t->layout->n_regions; r++)
-		total += t->layout->regions[r].size / ps;
-	if (t->cover)
-		order = cover_order(t, total);
-	/* Here, once the touch count is known (--cover sets it per stripe). */
-	if (t->keep_latency &&
-	    !(t->lat_ns = calloc(t->touches ? t->touches : 1, sizeof(*t->lat_ns))))
-		die("out of memory");
-	t->start_ns = clock_now_ns();
-	for (i = 0; i < t->touches; i++) {
-		if (order) {
-			touch(t, global_page(t, order[i], ps), xorshift(&s) & (ps - 1));
-			continue;
-		}
-		uint32_t region = (uint32_t)(xorshift(&s) % t->layout->n_regions);
-		uint64_t page = xorshift(&s) % (t->layout->regions[region].size / ps);
-
-		touch(t, t->bases[region] + page * ps, s & (ps - 1));
-	}
-	t->end_ns = clock_now_ns();
-	free(order);
-	return NULL;
-}
 
 static void usage(FILE *out)
 {
@@ -147,7 +44,11 @@ static void usage(FILE *out)
 		"      --reconnect-timeout MS  with --listen: after a lost connection, wait this long\n"
 		"                         for the source to resume (default 30000, 0: fail at once)\n"
 		"      --expect-digest HEX  fail unless the filled memory has this digest\n"
+		"      --token-file FILE  the session token both ends were given (default: $PAGER_TOKEN)\n"
+		"      --max-memory SIZE  refuse a source whose layout claims more memory (default:\n"
+		"                         this host's RAM)\n"
 		"      --json FILE        write the stats as JSON ('-': stdout)\n"
+		"      --port-file FILE   with --listen: write the listening port here\n"
 		"      --latency-dump FILE  write each faulting touch's latency in ns, one a line,\n"
 		"                         as the touching thread saw it (for latency CDFs)\n"
 		"  -q, --quiet            errors only\n"
@@ -158,7 +59,7 @@ static void usage(FILE *out)
 
 enum {
 	OPT_TOUCHES = 256, OPT_SEED, OPT_LISTENER_CPU, OPT_TIMEOUT, OPT_RECONNECT, OPT_EXPECT,
-	OPT_JSON, OPT_COVER, OPT_LATENCY_DUMP,
+	OPT_JSON, OPT_COVER, OPT_LATENCY_DUMP, OPT_PORT_FILE, OPT_TOKEN_FILE, OPT_MAX_MEMORY,
 };
 
 static const struct option long_options[] = {
@@ -172,8 +73,11 @@ static const struct option long_options[] = {
 	{ "reconnect-timeout", required_argument, NULL, OPT_RECONNECT },
 	{ "expect-digest", required_argument, NULL, OPT_EXPECT },
 	{ "json", required_argument, NULL, OPT_JSON },
+	{ "port-file", required_argument, NULL, OPT_PORT_FILE },
 	{ "cover", no_argument, NULL, OPT_COVER },
 	{ "latency-dump", required_argument, NULL, OPT_LATENCY_DUMP },
+	{ "token-file", required_argument, NULL, OPT_TOKEN_FILE },
+	{ "max-memory", required_argument, NULL, OPT_MAX_MEMORY },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
@@ -181,8 +85,8 @@ static const struct option long_options[] = {
 
 struct config {
 	struct pager_options popts;
-	const char *connect_text, *listen_text, *json_path, *dump_path;
-	uint64_t threads, touches, seed, expect;
+	const char *connect_text, *listen_text, *json_path, *dump_path, *port_file, *token_file;
+	uint64_t threads, touches, seed, expect, max_memory;
 	bool have_expect, cover;
 	int timeout_ms;
 };
@@ -193,9 +97,11 @@ struct dest {
 	uint8_t *bases[PAGER_MAX_REGIONS];
 	uint64_t total; /* pages */
 	struct pager *p;
-	/* With --listen: kept open for the source to reconnect, and the session it resumes. */
+	/* The token and limits; the session once handshaken, which a reconnect resumes. */
+	struct token token;
+	struct pager_handshake hs;
+	/* With --listen: kept open for the source to reconnect. */
 	int lfd;
-	uint64_t session_id;
 	pthread_t reconnector;
 };
 
@@ -231,6 +137,7 @@ static int parse_args(int argc, char **argv, struct config *c)
 				die("bad --timeout '%s'", optarg);
 			c->timeout_ms = (int)v;
 			break;
+		case OPT_PORT_FILE: c->port_file = optarg; break;
 		case OPT_RECONNECT:
 			if (parse_u64(optarg, 0, INT32_MAX, &v))
 				die("bad --reconnect-timeout '%s'", optarg);
@@ -243,6 +150,11 @@ static int parse_args(int argc, char **argv, struct config *c)
 		case OPT_JSON: c->json_path = optarg; break;
 		case OPT_COVER: c->cover = true; break;
 		case OPT_LATENCY_DUMP: c->dump_path = optarg; break;
+		case OPT_TOKEN_FILE: c->token_file = optarg; break;
+		case OPT_MAX_MEMORY:
+			if (parse_size(optarg, &c->max_memory) || !c->max_memory)
+				die("bad --max-memory '%s'", optarg);
+			break;
 		case 'q': log_max_level = LOG_ERR; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 1;
@@ -255,31 +167,57 @@ static int parse_args(int argc, char **argv, struct config *c)
 	return -1;
 }
 
+/* The token and the memory limit every handshake of this run carries. */
+static void handshake_params(const struct config *c, struct dest *d)
+{
+	char err[512];
+
+	if (token_load(c->token_file, &d->token, err, sizeof(err)))
+		die("%s", err);
+	pager_handshake_init(&d->hs);
+	d->hs.token = d->token.bytes;
+	d->hs.token_len = (uint32_t)d->token.len;
+	d->hs.max_memory = c->max_memory;
+	d->hs.log_fn = log_forward;
+	d->hs.log_opaque = "libpager";
+	d->hs.log_level = (int)log_max_level;
+	if (!d->token.len && c->listen_text)
+		pr_warn("no session token (--token-file, $%s): any peer that speaks the protocol "
+			"is admitted", TOKEN_ENV);
+}
+
 /* Both connections to the source, handshaken: fds[0] demand, fds[1] push. Exits on failure. */
 static void connect_source(const struct config *c, int fds[2], struct dest *d)
 {
 	const char *text = c->listen_text ? c->listen_text : c->connect_text;
 	struct net_addr addr;
 	char err[512];
-	int i, lfd;
+	int i, ret;
 
 	if (net_parse_addr(text, "127.0.0.1", &addr))
 		die("bad address '%s'", text);
+	handshake_params(c, d);
 	if (c->listen_text) {
-		lfd = net_listen(&addr, 2);
-		if (lfd < 0)
-			die("cannot listen on %s: %s", text, strerror(-lfd));
-		for (i = 0; i < 2; i++)
-			if ((fds[i] = net_accept(lfd, c->timeout_ms)) < 0)
-				die("no source connected: %s", strerror(-fds[i]));
-		d->lfd = lfd;
+		d->lfd = net_listen(&addr, 8);
+		if (d->lfd < 0)
+			die("cannot listen on %s: %s", text, strerror(-d->lfd));
+		if (c->port_file && (ret = net_write_port_file(c->port_file, d->lfd)))
+			die("cannot write %s: %s", c->port_file, strerror(-ret));
+		/* Strangers are refused and the wait goes on: only our source gets in. */
+		ret = pager_accept_session(d->lfd, &d->hs, &fds[0], &fds[1], c->timeout_ms, err,
+					   sizeof(err));
+		if (ret == -ETIMEDOUT)
+			die("no source connected: %s", err);
+		if (!ret)
+			ret = pager_receive_layout(fds[0], &d->hs, &d->layout, err, sizeof(err));
 	} else {
 		for (i = 0; i < 2; i++)
 			if ((fds[i] = net_connect(&addr, 10000)) < 0)
 				die("cannot connect to %s: %s", text, strerror(-fds[i]));
+		ret = pager_handshake_dest(&fds[0], &fds[1], true, &d->hs, &d->layout, err,
+					   sizeof(err));
 	}
-	if (pager_handshake_dest(&fds[0], &fds[1], !c->listen_text, &d->session_id, &d->layout,
-				 10000, err, sizeof(err))) {
+	if (ret) {
 		pr_err("handshake: %s", err);
 		exit(2);
 	}
@@ -295,10 +233,10 @@ static void *reconnect_main(void *arg)
 
 	while ((state = pager_state(d->p)) != PAGER_STATE_COMPLETE &&
 	       state != PAGER_STATE_FAILED) {
-		ret = pager_accept_resume(d->p, d->lfd, d->session_id, 100, err, sizeof(err));
+		ret = pager_accept_resume(d->p, d->lfd, &d->hs, 100, err, sizeof(err));
 		if (!ret)
-			pr_info("session %016" PRIx64 " resumed", d->session_id);
-		else if (ret != -ETIMEDOUT)
+			pr_info("session %016" PRIx64 " resumed", d->hs.session_id);
+		else if (ret != -ETIMEDOUT && ret != -ECANCELED)
 			pr_warn("reconnect refused: %s", err);
 	}
 	return NULL;
@@ -346,7 +284,7 @@ static void start_touchers(const struct config *c, struct dest *d, struct touche
 			.index = (uint32_t)i, .n_threads = (uint32_t)c->threads,
 			.keep_latency = c->dump_path != NULL,
 		};
-		if (pthread_create(&workers[i].thread, NULL, touch_main, &workers[i]))
+		if (pthread_create(&workers[i].thread, NULL, fill_touch_main, &workers[i]))
 			die("cannot start a touching thread");
 	}
 }
@@ -370,32 +308,6 @@ static int wait_with_progress(struct pager *p, uint64_t total, int timeout_ms)
 		}
 	} while (ret == -ETIMEDOUT && clock_now_ns() < deadline);
 	return ret;
-}
-
-/*
- * --latency-dump: a header of "# key value" lines (threads, faulting touches, the touch phase
- * from the first thread's start to the last one's end), then one latency in ns a line.
- */
-static void write_latency_dump(const char *path, const struct toucher *workers, uint64_t n)
-{
-	uint64_t start = UINT64_MAX, end = 0, count = 0, i, k;
-	FILE *f = fopen(path, "w");
-
-	if (!f)
-		die("cannot write %s: %s", path, strerror(errno));
-	for (i = 0; i < n; i++) {
-		start = workers[i].start_ns < start ? workers[i].start_ns : start;
-		end = workers[i].end_ns > end ? workers[i].end_ns : end;
-		count += workers[i].n_lat;
-	}
-	fprintf(f, "# pager-fill latency dump: ns per faulting touch\n# threads %" PRIu64
-		"\n# faulting_touches %" PRIu64 "\n# touch_phase_ns %" PRIu64 "\n", n, count,
-		n ? end - start : 0);
-	for (i = 0; i < n; i++)
-		for (k = 0; k < workers[i].n_lat; k++)
-			fprintf(f, "%u\n", workers[i].lat_ns[k]);
-	if (fclose(f))
-		die("cannot write %s: %s", path, strerror(errno));
 }
 
 /* The digest and stats of the filled memory; the exit status (3: digest mismatch). */
@@ -478,7 +390,7 @@ int main(int argc, char **argv)
 		close(d.lfd);
 	}
 	if (c.dump_path)
-		write_latency_dump(c.dump_path, workers, c.threads);
+		fill_write_latency_dump(c.dump_path, workers, c.threads);
 	status = report(&c, &d);
 	for (i = 0; i < c.threads; i++)
 		free(workers[i].lat_ns);

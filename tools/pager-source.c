@@ -10,6 +10,7 @@
 #include "parse.h"
 #include "pattern.h"
 #include "pager.h"
+#include "token.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -41,6 +42,7 @@ static void usage(FILE *out)
 		"      --timeout MS       wait at most this long for the destination (default 30000)\n"
 		"      --reconnect-timeout MS  with --connect: after a lost connection, redial and\n"
 		"                         resume for this long (default 30000, 0: fail at once)\n"
+		"      --token-file FILE  the session token both ends were given (default: $PAGER_TOKEN)\n"
 		"      --stats-json FILE  write the source's stats as JSON ('-': stdout)\n"
 		"      --port-file FILE   write the listening port here once listening\n"
 		"  -q, --quiet            errors only\n"
@@ -50,7 +52,7 @@ static void usage(FILE *out)
 
 enum {
 	OPT_SEED = 256, OPT_ZERO_EVERY, OPT_NO_PUSH, OPT_PUSH_RUN, OPT_PREPAGE, OPT_DEMAND_CPU,
-	OPT_PUSH_CPU, OPT_TIMEOUT, OPT_RECONNECT, OPT_STATS_JSON, OPT_PORT_FILE,
+	OPT_PUSH_CPU, OPT_TIMEOUT, OPT_RECONNECT, OPT_STATS_JSON, OPT_PORT_FILE, OPT_TOKEN_FILE,
 };
 
 static const struct option long_options[] = {
@@ -70,6 +72,7 @@ static const struct option long_options[] = {
 	{ "reconnect-timeout", required_argument, NULL, OPT_RECONNECT },
 	{ "stats-json", required_argument, NULL, OPT_STATS_JSON },
 	{ "port-file", required_argument, NULL, OPT_PORT_FILE },
+	{ "token-file", required_argument, NULL, OPT_TOKEN_FILE },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
@@ -78,9 +81,11 @@ static const struct option long_options[] = {
 struct config {
 	struct pager_source_options opts;
 	struct pattern pattern;
-	const char *listen_text, *connect_text, *file, *stats_path, *port_file;
+	const char *listen_text, *connect_text, *file, *stats_path, *port_file, *token_file;
 	uint64_t size, regions;
 	int timeout_ms, reconnect_timeout_ms;
+	struct token token;
+	struct pager_handshake hs; /* the token; the session, once handshaken */
 };
 
 /* -1 to go on, or the exit status (help, usage error). */
@@ -140,6 +145,7 @@ static int parse_args(int argc, char **argv, struct config *c)
 			break;
 		case OPT_STATS_JSON: c->stats_path = optarg; break;
 		case OPT_PORT_FILE: c->port_file = optarg; break;
+		case OPT_TOKEN_FILE: c->token_file = optarg; break;
 		case 'q': log_max_level = LOG_ERR; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 1;
@@ -207,11 +213,15 @@ static struct pager_source *make_source(struct config *c, uint8_t **image_out)
 	return src;
 }
 
-/* Both connections, accepted or made; fds[0] is the demand one until the handshake says. */
-static void connect_destination(const struct config *c, int fds[2])
+/*
+ * Both connections, made or admitted, handshaken: fds[0] demand, fds[1] push. Exits on a
+ * setup failure; a failed handshake is logged and returned (the sockets stay the caller's).
+ */
+static int handshake(struct config *c, const struct pager_layout *layout, int fds[2])
 {
 	const char *text = c->connect_text ? c->connect_text : c->listen_text;
 	struct net_addr addr;
+	char err[512];
 	int i, lfd, ret;
 
 	if (net_parse_addr(text, "127.0.0.1", &addr))
@@ -222,20 +232,27 @@ static void connect_destination(const struct config *c, int fds[2])
 			if (fds[i] < 0)
 				die("cannot connect to %s: %s", text, strerror(-fds[i]));
 		}
-		return;
+		ret = pager_handshake_source(&fds[0], &fds[1], true, &c->hs, layout, err,
+					     sizeof(err));
+	} else {
+		lfd = net_listen(&addr, 8);
+		if (lfd < 0)
+			die("cannot listen on %s: %s", text, strerror(-lfd));
+		if (c->port_file && (ret = net_write_port_file(c->port_file, lfd)))
+			die("cannot write %s: %s", c->port_file, strerror(-ret));
+		pr_info("listening on port %d", net_local_port(lfd));
+		/* Strangers are refused and the wait goes on: only our destination gets in. */
+		ret = pager_accept_session(lfd, &c->hs, &fds[0], &fds[1], c->timeout_ms, err,
+					   sizeof(err));
+		close(lfd);
+		if (ret == -ETIMEDOUT)
+			die("no destination connected: %s", err);
+		if (!ret)
+			ret = pager_send_layout(fds[0], &c->hs, layout, err, sizeof(err));
 	}
-	lfd = net_listen(&addr, 2);
-	if (lfd < 0)
-		die("cannot listen on %s: %s", text, strerror(-lfd));
-	if (c->port_file && (ret = net_write_port_file(c->port_file, lfd)))
-		die("cannot write %s: %s", c->port_file, strerror(-ret));
-	pr_info("listening on port %d", net_local_port(lfd));
-	for (i = 0; i < 2; i++) {
-		fds[i] = net_accept(lfd, c->timeout_ms);
-		if (fds[i] < 0)
-			die("no destination connected: %s", strerror(-fds[i]));
-	}
-	close(lfd);
+	if (ret)
+		pr_err("handshake: %s", err);
+	return ret;
 }
 
 static void write_stats(const char *path, struct pager_source *src)
@@ -251,7 +268,7 @@ static void write_stats(const char *path, struct pager_source *src)
 }
 
 /* Serves; having dialled, redials and resumes after a lost connection. */
-static int serve(const struct config *c, struct pager_source *src, uint64_t session, int fds[2])
+static int serve(const struct config *c, struct pager_source *src, int fds[2])
 {
 	struct net_addr addr;
 	char err[512];
@@ -266,7 +283,7 @@ static int serve(const struct config *c, struct pager_source *src, uint64_t sess
 		close(fds[1]);
 		if (net_parse_addr(c->connect_text, "127.0.0.1", &addr))
 			return -EINVAL;
-		ret = pager_source_redial(src, (const struct sockaddr *)&addr.ss, addr.len, session,
+		ret = pager_source_redial(src, (const struct sockaddr *)&addr.ss, addr.len, &c->hs,
 					  c->reconnect_timeout_ms, &fds[0], &fds[1], err,
 					  sizeof(err));
 		if (ret) {
@@ -274,7 +291,7 @@ static int serve(const struct config *c, struct pager_source *src, uint64_t sess
 			fds[0] = fds[1] = -1;
 			return ret;
 		}
-		pr_info("resumed session %016" PRIx64, session);
+		pr_info("resumed session %016" PRIx64, c->hs.session_id);
 	}
 }
 
@@ -290,8 +307,7 @@ int main(int argc, char **argv)
 	};
 	struct pager_source *src;
 	struct pager_layout layout;
-	uint64_t session = 0;
-	int fds[2], ret;
+	int fds[2] = { -1, -1 }, ret;
 	char err[512];
 	uint8_t *image;
 
@@ -305,29 +321,39 @@ int main(int argc, char **argv)
 	c.opts.log_fn = log_forward;
 	c.opts.log_opaque = "libpager";
 	c.opts.log_level = (int)log_max_level;
+	if (token_load(c.token_file, &c.token, err, sizeof(err)))
+		die("%s", err);
+	pager_handshake_init(&c.hs);
+	c.hs.token = c.token.bytes;
+	c.hs.token_len = (uint32_t)c.token.len;
+	c.hs.timeout_ms = 10000;
+	c.hs.log_fn = log_forward;
+	c.hs.log_opaque = "libpager";
+	c.hs.log_level = (int)log_max_level;
+	if (!c.token.len && !c.connect_text)
+		pr_warn("no session token (--token-file, $%s): any peer that speaks the protocol "
+			"is admitted", TOKEN_ENV);
 
 	src = make_source(&c, &image);
 	pager_source_layout(src, &layout);
 	pr_info("image: %" PRIu64 " bytes in %u regions, digest %016" PRIx64, c.size,
 		layout.n_regions, digest_range(image, c.size, (size_t)sysconf(_SC_PAGESIZE)));
-	connect_destination(&c, fds);
-	ret = pager_handshake_source(&fds[0], &fds[1], c.connect_text != NULL, &session, &layout,
-				     c.timeout_ms, err, sizeof(err));
-	if (ret) {
-		pr_err("handshake: %s", err);
-		return 2;
+	ret = handshake(&c, &layout, fds);
+	if (!ret) {
+		ret = serve(&c, src, fds);
+		if (c.stats_path)
+			write_stats(c.stats_path, src);
+		if (ret)
+			pr_err("serving failed: %s", pager_source_error(src));
+		else
+			pr_info("destination complete");
 	}
-	ret = serve(&c, src, session, fds);
-	if (c.stats_path)
-		write_stats(c.stats_path, src);
-	if (ret) {
-		pr_err("serving failed: %s", pager_source_error(src));
-		return 2;
-	}
-	pr_info("destination complete");
-	close(fds[0]);
-	close(fds[1]);
+	/* On failure too: a leak checker must not turn exit 2 into its own status. */
+	if (fds[0] >= 0)
+		close(fds[0]);
+	if (fds[1] >= 0)
+		close(fds[1]);
 	pager_source_destroy(src);
 	munmap(image, c.size);
-	return 0;
+	return ret ? 2 : 0;
 }

@@ -4,6 +4,7 @@
 #include "log.h"
 #include "migrate.h"
 #include "parse.h"
+#include "token.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -26,6 +27,10 @@ static void usage(FILE *out)
 		"                           to reconnect and resume (default 30000; 0: fail at once)\n"
 		"      --json FILE          write the stats as JSON ('-': stdout)\n"
 		"      --port-file FILE     write the listening port here (useful with port 0)\n"
+		"      --token-file FILE    the session token the source must prove (default:\n"
+		"                           $PAGER_TOKEN; none: any peer of this protocol is admitted)\n"
+		"      --max-memory SIZE    refuse a layout claiming more guest memory (default: this\n"
+		"                           host's RAM)\n"
 		"  -q, --quiet              errors only\n"
 		"  -h, --help\n\n"
 		"Exit: 0 guest ok and memory digest matched, 1 setup error, 2 connection, protocol\n"
@@ -36,7 +41,7 @@ static void usage(FILE *out)
 
 enum {
 	OPT_LISTENER_CPU = 256, OPT_WATCHDOG, OPT_RUN_AFTER, OPT_TIMEOUT, OPT_RECONNECT, OPT_JSON,
-	OPT_PORT_FILE
+	OPT_PORT_FILE, OPT_TOKEN_FILE, OPT_MAX_MEMORY
 };
 
 static const struct option long_options[] = {
@@ -48,12 +53,15 @@ static const struct option long_options[] = {
 	{ "reconnect-timeout", required_argument, NULL, OPT_RECONNECT },
 	{ "json", required_argument, NULL, OPT_JSON },
 	{ "port-file", required_argument, NULL, OPT_PORT_FILE },
+	{ "token-file", required_argument, NULL, OPT_TOKEN_FILE },
+	{ "max-memory", required_argument, NULL, OPT_MAX_MEMORY },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
 };
 
-static void parse_options(int argc, char **argv, struct mig_dest_opts *o)
+static void parse_options(int argc, char **argv, struct mig_dest_opts *o,
+			  const char **token_file)
 {
 	uint64_t v;
 	int opt;
@@ -89,6 +97,11 @@ static void parse_options(int argc, char **argv, struct mig_dest_opts *o)
 			break;
 		case OPT_JSON: o->json_path = optarg; break;
 		case OPT_PORT_FILE: o->port_file = optarg; break;
+		case OPT_TOKEN_FILE: *token_file = optarg; break;
+		case OPT_MAX_MEMORY:
+			if (parse_size(optarg, &o->handshake.max_memory) || !o->handshake.max_memory)
+				die("bad --max-memory '%s'", optarg);
+			break;
 		case 'q': log_max_level = LOG_ERR; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); exit(MIG_EXIT_SETUP);
@@ -113,9 +126,25 @@ int main(int argc, char **argv)
 		.reconnect_timeout_ms = 30000,
 	};
 
+	const char *token_file = NULL;
+	struct token token;
+	char err[256];
+
 	log_set_prefix("vmm-dest");
 	log_init_from_env();
 	snprintf(default_listen, sizeof(default_listen), "127.0.0.1:%d", MIG_DEFAULT_PORT);
-	parse_options(argc, argv, &o);
+	pager_handshake_init(&o.handshake);
+	parse_options(argc, argv, &o, &token_file);
+	if (token_load(token_file, &token, err, sizeof(err)))
+		die("%s", err);
+	o.handshake.token = token.bytes;
+	o.handshake.token_len = (uint32_t)token.len;
+	/* Strangers refused at admission are logged through our logger. */
+	o.handshake.log_fn = log_forward;
+	o.handshake.log_opaque = "libpager";
+	o.handshake.log_level = (int)log_max_level;
+	if (!token.len)
+		pr_warn("no session token (--token-file, $%s): any peer that speaks the protocol "
+			"is admitted", TOKEN_ENV);
 	return mig_dest_run(&o);
 }

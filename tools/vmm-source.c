@@ -3,6 +3,7 @@
 #include "log.h"
 #include "migrate.h"
 #include "parse.h"
+#include "token.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -34,6 +35,8 @@ static void usage(FILE *out)
 		"      --reconnect-timeout MS  after a lost connection, redial the destination and\n"
 		"                           resume for this long (default 30000; 0: fail at once)\n"
 		"      --json FILE          write the source's stats as JSON ('-': stdout)\n"
+		"      --token-file FILE    the session token to prove to the destination (default:\n"
+		"                           $PAGER_TOKEN)\n"
 		"  -q, --quiet              errors only\n"
 		"  -h, --help\n\n"
 		"Exit: 0 migrated (the destination confirmed every page and the digest), 1 setup\n"
@@ -42,7 +45,7 @@ static void usage(FILE *out)
 }
 
 enum { OPT_SEED = 256, OPT_COUNT, OPT_IRQCHIP, OPT_KVMCLOCK, OPT_SWITCH_AT, OPT_SWITCH_AFTER, OPT_PRECOPY, OPT_NO_PUSH,
-       OPT_PREPAGE, OPT_TIMEOUT, OPT_RECONNECT, OPT_JSON };
+       OPT_PREPAGE, OPT_TIMEOUT, OPT_RECONNECT, OPT_JSON, OPT_TOKEN_FILE };
 
 static const struct option long_options[] = {
 	{ "connect", required_argument, NULL, 'c' },
@@ -61,13 +64,15 @@ static const struct option long_options[] = {
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "reconnect-timeout", required_argument, NULL, OPT_RECONNECT },
 	{ "json", required_argument, NULL, OPT_JSON },
+	{ "token-file", required_argument, NULL, OPT_TOKEN_FILE },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
 };
 
 /* One option into o; die()s on a bad value. */
-static void parse_option(int opt, struct mig_source_opts *o, bool *count_given)
+static void parse_option(int opt, struct mig_source_opts *o, bool *count_given,
+			 const char **token_file)
 {
 	const struct guest_image *image;
 	uint64_t v;
@@ -131,19 +136,21 @@ static void parse_option(int opt, struct mig_source_opts *o, bool *count_given)
 		o->reconnect_timeout_ms = (unsigned int)v;
 		break;
 	case OPT_JSON: o->json_path = optarg; break;
+	case OPT_TOKEN_FILE: *token_file = optarg; break;
 	case 'q': log_max_level = LOG_ERR; break;
 	case 'h': usage(stdout); exit(0);
 	default: usage(stderr); exit(MIG_EXIT_SETUP);
 	}
 }
 
-static void parse_options(int argc, char **argv, struct mig_source_opts *o)
+static void parse_options(int argc, char **argv, struct mig_source_opts *o,
+			  const char **token_file)
 {
 	bool count_given = false;
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "c:g:m:n:qh", long_options, NULL)) != -1)
-		parse_option(opt, o, &count_given);
+		parse_option(opt, o, &count_given, token_file);
 	if (optind != argc) {
 		usage(stderr);
 		exit(MIG_EXIT_SETUP);
@@ -164,11 +171,20 @@ int main(int argc, char **argv)
 		.reconnect_timeout_ms = 30000,
 	};
 
+	const char *token_file = NULL;
+	struct token token;
+	char err[256];
+
 	log_set_prefix("vmm-source");
 	log_init_from_env();
 	snprintf(default_connect, sizeof(default_connect), "127.0.0.1:%d", MIG_DEFAULT_PORT);
 	pager_source_options_init(&o.serve);
-	parse_options(argc, argv, &o);
+	pager_handshake_init(&o.handshake);
+	parse_options(argc, argv, &o, &token_file);
+	if (token_load(token_file, &token, err, sizeof(err)))
+		die("%s", err);
+	o.handshake.token = token.bytes;
+	o.handshake.token_len = (uint32_t)token.len;
 	o.serve.log_fn = log_forward;
 	o.serve.log_opaque = "libpager";
 	o.serve.log_level = (int)log_max_level;

@@ -56,28 +56,6 @@ struct pager_layout {
 	struct pager_region regions[PAGER_MAX_REGIONS];
 };
 
-/* ---- Connection setup (both ends) ---- */
-
-/*
- * The handshake on a migration's two sockets: hello on both, then the memory layout from the
- * source on the demand socket. The side that opened the connections (`connected`) names each
- * socket's channel in its hello and speaks first; the accepting side learns the channels from
- * those hellos and swaps *demand_fd and *push_fd into place if they came the other way round.
- * A mismatch (magic, version, page size, session) is an error on both ends: the side that sees
- * it sends an Error message saying why. After the handshake the owner may exchange its own
- * messages on the demand socket (a VMM sends vCPU state) before serving pages.
- *
- * *session_id names the migration: the connecting side picks a random one when it is 0, the
- * accepting side learns it (or, when it is set, refuses another). Keep it to resume the
- * session after a lost connection (pager_resume(), pager_source_resume()). NULL: any.
- */
-PAGER_API int pager_handshake_source(int *demand_fd, int *push_fd, bool connected,
-				     uint64_t *session_id, const struct pager_layout *layout,
-				     int timeout_ms, char *err, size_t err_len);
-PAGER_API int pager_handshake_dest(int *demand_fd, int *push_fd, bool connected,
-				   uint64_t *session_id, struct pager_layout *layout, int timeout_ms,
-				   char *err, size_t err_len);
-
 /* ---- Logging (both ends) ---- */
 
 enum pager_log_level { PAGER_LOG_ERR, PAGER_LOG_WARN, PAGER_LOG_INFO, PAGER_LOG_DEBUG };
@@ -88,6 +66,92 @@ enum pager_log_level { PAGER_LOG_ERR, PAGER_LOG_WARN, PAGER_LOG_INFO, PAGER_LOG_
  * dropped before formatting.
  */
 typedef void (*pager_log_fn)(void *opaque, int level, const char *msg);
+
+/* ---- Connection setup (both ends) ---- */
+
+#define PAGER_MAX_TOKEN 128u
+
+/*
+ * What both ends of a migration bring to its handshake. The session token admits the right
+ * peer only: each end's hello carries it and each end checks the other's, in constant time.
+ * It travels in the clear (it keeps strangers and misdirected peers out; it is not
+ * encryption: on an untrusted network run the migration over a secure tunnel).
+ */
+struct pager_handshake {
+	/* sizeof(struct pager_handshake) as the caller was built, as in pager_options. */
+	uint32_t size;
+	/* The token both ends were given (NULL and 0: none; then the peer must send none). */
+	const void *token;
+	uint32_t token_len; /* at most PAGER_MAX_TOKEN */
+	/* Bound on each message of the handshake: a hello, the layout (default 10000). */
+	int timeout_ms;
+	/*
+	 * The receiver of a layout refuses one of more bytes than this, before it allocates
+	 * anything for it (0, the default: this host's RAM).
+	 */
+	uint64_t max_memory;
+	/*
+	 * The session. A new one: 0, and the connecting side picks a random id, the accepting
+	 * side learns it (a non-zero id there admits that session only); set on return. To
+	 * resume (pager_resume(), pager_source_resume()...): the id of the session.
+	 */
+	uint64_t session_id;
+	/* Where the connections refused at admission are told of (as in pager_options). */
+	pager_log_fn log_fn;
+	void *log_opaque;
+	int log_level;
+};
+
+/* Defaults into a struct of `size` bytes; pager_handshake_init() passes the caller's sizeof. */
+PAGER_API void pager_handshake_defaults(struct pager_handshake *hs, size_t size);
+#define pager_handshake_init(hs) pager_handshake_defaults((hs), sizeof(*(hs)))
+
+/*
+ * The handshake on a migration's two sockets: hello on both, then the memory layout from the
+ * source on the demand socket. The side that opened the connections (`connected`) names each
+ * socket's channel in its hello and speaks first; the accepting side learns the channels from
+ * those hellos and swaps *demand_fd and *push_fd into place if they came the other way round.
+ * A mismatch (magic, version, page size, token, session) or a message that does not come
+ * within hs->timeout_ms is an error on both ends: the side that sees it sends an Error
+ * message saying why. After the handshake the owner may exchange its own messages on the
+ * demand socket (a VMM sends vCPU state) before serving pages. hs->session_id is set: keep it
+ * to resume the session after a lost connection (hs NULL: the defaults, no token, any
+ * session). 0, or -errno with the reason in err.
+ *
+ * An accepting side should rather take its connections with pager_accept_session(), which
+ * refuses strangers without giving up the migration's place.
+ */
+PAGER_API int pager_handshake_source(int *demand_fd, int *push_fd, bool connected,
+				     struct pager_handshake *hs, const struct pager_layout *layout,
+				     char *err, size_t err_len);
+PAGER_API int pager_handshake_dest(int *demand_fd, int *push_fd, bool connected,
+				   struct pager_handshake *hs, struct pager_layout *layout,
+				   char *err, size_t err_len);
+
+/*
+ * Admission of the right peer on a listening socket: accepts connections until a pair of
+ * them forms one new session, or until timeout_ms (-1: forever) has passed. Each connection
+ * must send its hello within hs->timeout_ms and the hello must be right (protocol, page size,
+ * token; hs->session_id if not 0); a connection that does not (a stranger: silent, not this
+ * protocol, no or the wrong token) is refused with an Error frame naming why and closed, and
+ * the wait goes on. Connections are read side by side, so a silent stranger does not delay
+ * the real peer. The pair is answered; connections still pending then are refused (BUSY).
+ * 0 with both sockets (channels in place) and hs->session_id set; -ETIMEDOUT; or -errno with
+ * the reason in err. Connections taken before timeout_ms go on to their own deadlines, so it
+ * may return up to twice hs->timeout_ms past it. Then the layout: pager_send_layout() or
+ * pager_receive_layout().
+ */
+PAGER_API int pager_accept_session(int listen_fd, struct pager_handshake *hs, int *demand_fd,
+				   int *push_fd, int timeout_ms, char *err, size_t err_len);
+/* The memory layout, after the hellos: sent by the source, received by the destination. */
+PAGER_API int pager_send_layout(int demand_fd, const struct pager_handshake *hs,
+				const struct pager_layout *layout, char *err, size_t err_len);
+/*
+ * Refused (an Error frame to the source, LAYOUT, and -E2BIG or -EINVAL here): a layout that
+ * breaks the protocol's rules, or of more bytes than hs->max_memory.
+ */
+PAGER_API int pager_receive_layout(int demand_fd, const struct pager_handshake *hs,
+				   struct pager_layout *layout, char *err, size_t err_len);
 
 /* ---- Destination: the pager ---- */
 
@@ -189,6 +253,8 @@ PAGER_API int pager_discard(struct pager *p, uint32_t region, uint64_t offset, u
 struct pager_switchover {
 	uint64_t memory_digest; /* the source's digest of every page (the owner's to compare) */
 	uint64_t precopy_pages; /* pages pre-copied and still valid: equal on both ends */
+	/* The source owner's digest of what it sends next (a VMM: its state), the owner's to check. */
+	uint64_t state_digest;
 };
 
 /*
@@ -225,22 +291,26 @@ PAGER_API enum pager_state pager_state(struct pager *p);
 PAGER_API int pager_wait(struct pager *p, int timeout_ms);
 
 /*
- * While disconnected: resumes the session on two new sockets (the owner accepted or dialled
- * them; ownership passes to the pager on success). A source may see the loss before the pager
- * does: while running, this first waits up to timeout_ms for the pager to notice it. The hellos name session_id with the resume
- * flag; the pager sends which pages it has, then the listener goes on, sending every
- * outstanding request again. -EBUSY when not disconnected; -errno with the reason in err
- * (the sockets are the caller's again then).
+ * While disconnected: resumes the session hs->session_id on two new sockets (the owner
+ * accepted or dialled them; ownership passes to the pager on success). A source may see the
+ * loss before the pager does: while running, this first waits up to hs->timeout_ms for the
+ * pager to notice it. The hellos name the session with the resume flag (and the token); the
+ * pager sends which pages it has, then the listener goes on, sending every outstanding
+ * request again. -EBUSY when not disconnected; -errno with the reason in err (the sockets
+ * are the caller's again then).
  */
 PAGER_API int pager_resume(struct pager *p, int demand_fd, int push_fd, bool connected,
-			   uint64_t session_id, int timeout_ms, char *err, size_t err_len);
+			   const struct pager_handshake *hs, char *err, size_t err_len);
 /*
- * pager_resume() on the next pair of connections to listen_fd (the source redials): waits up
- * to timeout_ms for the first. On failure (none came, a stranger, another session) the
- * connections are closed; call it again while the pager stays disconnected.
+ * pager_resume() on the next pair of connections to listen_fd that resumes hs->session_id
+ * (the source redials), admitted as pager_accept_session() admits: strangers, new sessions
+ * and other sessions are refused and closed, and the wait goes on, up to timeout_ms (and as
+ * pager_accept_session() past it); it ends early (-ECANCELED) once the pager is complete or
+ * failed. On failure call it again while the pager stays disconnected.
  */
-PAGER_API int pager_accept_resume(struct pager *p, int listen_fd, uint64_t session_id,
-				  int timeout_ms, char *err, size_t err_len);
+PAGER_API int pager_accept_resume(struct pager *p, int listen_fd,
+				  const struct pager_handshake *hs, int timeout_ms, char *err,
+				  size_t err_len);
 /* Why the connection was lost last (empty if never). */
 PAGER_API const char *pager_disconnect_reason(struct pager *p);
 /* The reason for the failure, a sentence naming the cause and the pages still missing. */
@@ -359,10 +429,11 @@ PAGER_API int pager_source_discard(struct pager_source *src, int fd, uint32_t re
 PAGER_API uint64_t pager_source_pages_held(const struct pager_source *src);
 /*
  * Ends pre-copy (or stands for it when there was none): the Switchover message on fd, with
- * the owner's memory_digest and the pages the destination holds.
+ * the owner's memory_digest, the pages the destination holds, and the owner's digest of
+ * what it sends next (state_digest: a VMM's state frames, encoded before this call).
  */
 PAGER_API int pager_source_switchover(struct pager_source *src, int fd, uint64_t memory_digest,
-				      int timeout_ms);
+				      uint64_t state_digest, int timeout_ms);
 
 /*
  * Serves demand requests and pushes until the destination reports completion (0), or fails
@@ -373,12 +444,12 @@ PAGER_API int pager_source_switchover(struct pager_source *src, int fd, uint64_t
 PAGER_API int pager_source_serve(struct pager_source *src, int demand_fd, int push_fd);
 /*
  * After pager_source_serve() returned -ENOTCONN (the connection was lost, not refused): on two
- * new sockets, the hellos resuming session_id, then the destination's list of the pages it
- * has; pages it lacks are sent again, the rest never. Then call pager_source_serve() again.
- * 0, or -errno with the reason in err.
+ * new sockets, the hellos resuming hs->session_id, then the destination's list of the pages
+ * it has; pages it lacks are sent again, the rest never. Then call pager_source_serve()
+ * again. 0, or -errno with the reason in err.
  */
 PAGER_API int pager_source_resume(struct pager_source *src, int *demand_fd, int *push_fd,
-				  bool connected, uint64_t session_id, int timeout_ms, char *err,
+				  bool connected, const struct pager_handshake *hs, char *err,
 				  size_t err_len);
 /*
  * Redials the destination at addr (two connections) and resumes, every 200 ms until
@@ -386,8 +457,9 @@ PAGER_API int pager_source_resume(struct pager_source *src, int *demand_fd, int 
  * attempt's error, with its reason in err.
  */
 PAGER_API int pager_source_redial(struct pager_source *src, const struct sockaddr *addr,
-				  socklen_t addr_len, uint64_t session_id, int timeout_ms,
-				  int *demand_fd, int *push_fd, char *err, size_t err_len);
+				  socklen_t addr_len, const struct pager_handshake *hs,
+				  int timeout_ms, int *demand_fd, int *push_fd, char *err,
+				  size_t err_len);
 PAGER_API const char *pager_source_error(struct pager_source *src);
 
 struct pager_source_stats {

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * libFuzzer: one protobuf body of any wire type (the first input byte picks the type), decoded
- * with the bounded arena, then the meaning checks the pager and source apply to it.
+ * with the bounded arena, then the meaning checks the pager and source apply to it (hello,
+ * layout, page request and header, discard, and the present bitmap of a resume).
  */
 #include <assert.h>
 #include <stddef.h>
@@ -22,6 +23,20 @@ static const struct wire_layout layout = {
 		{ .id = 1, .gpa = 1ull << 32, .size = 64u << 10, .backing = WIRE_BACKING_ANON },
 	},
 };
+
+/*
+ * An accepted bitmap starts inside its region, on a byte of bits, and runs past the region's
+ * end by the spare bits of its last byte at most (the source ignores those).
+ */
+static void check_bitmap(const Wire__PresentBitmap *m)
+{
+	uint64_t pages = layout.regions[m->region].size / PS;
+
+	assert(m->region < layout.n_regions && m->first_page % 8 == 0 && m->first_page < pages);
+	assert(m->bits.len >= 1 && m->bits.len <= WIRE_MAX_BITMAP_BYTES);
+	/* Fewer than 8 of its pages lie past the region: only the last byte's spare bits. */
+	assert(m->first_page + (uint64_t)m->bits.len * 8 < pages + 8);
+}
 
 static void check_meaning(unsigned int type, const ProtobufCMessage *msg)
 {
@@ -54,6 +69,11 @@ static void check_meaning(unsigned int type, const ProtobufCMessage *msg)
 		break;
 	case WIRE_DISCARD:
 		wire_check_discard((const Wire__Discard *)msg, &layout, PS, err, sizeof(err));
+		break;
+	case WIRE_PRESENT_BITMAP:
+		if (wire_check_present_bitmap((const Wire__PresentBitmap *)msg, &layout, PS, err,
+					      sizeof(err)) == 0)
+			check_bitmap((const Wire__PresentBitmap *)msg);
 		break;
 	default:
 		break;

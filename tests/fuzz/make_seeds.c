@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Writes the fuzzers' seed corpus: one valid encoding of every wire message, a stream of
- * frames as the listener receives it, and the state of a real KVM vCPU and VM. Run it again
- * when the protocol or the state codec changes:
+ * frames as the listener receives it, the hellos a listening end admits or refuses, a VM
+ * config, and the state of a real KVM vCPU and VM. Run it again when the protocol, the VM
+ * config or the state codec changes:
  *	build/tests/fuzz/make-seeds tests/fuzz/corpus
  */
 #include <errno.h>
@@ -17,7 +18,12 @@
 #include "log.h"
 #include "state_codec.h"
 #include "vcpu_state.h"
+#include "vm_config.h"
 #include "wire.h"
+
+/* fuzz_admission's expected token and session (its first byte's bits 0 and 2 ask for them). */
+#define ADMISSION_TOKEN "fuzz-session-token-0123456789"
+#define ADMISSION_SESSION 0x1234abcdull
 
 static const char *top;
 
@@ -67,6 +73,9 @@ static void wire_seeds(void)
 	uint32_t counts[] = { 1, 3 };
 	Wire__Discard discard = WIRE__DISCARD__INIT;
 	Wire__Switchover sw = WIRE__SWITCHOVER__INIT;
+	Wire__PresentBitmap bitmap = WIRE__PRESENT_BITMAP__INIT;
+	Wire__ResumeReady ready = WIRE__RESUME_READY__INIT;
+	uint8_t bits[32] = { 0xff, 0x0f, 0x01 };
 	size_t used = 0;
 
 	hello.magic = WIRE_MAGIC;
@@ -74,6 +83,8 @@ static void wire_seeds(void)
 	hello.page_size = 4096;
 	hello.channel = WIRE__CHANNEL__CHANNEL_DEMAND;
 	hello.session_id = 0x1234;
+	hello.token.data = (uint8_t *)ADMISSION_TOKEN;
+	hello.token.len = sizeof(ADMISSION_TOKEN) - 1;
 	used = add_message(stream, used, sizeof(stream), WIRE_HELLO, &hello.base);
 	region.size = 1u << 20;
 	region.backing = WIRE__BACKING__BACKING_ANON;
@@ -106,7 +117,14 @@ static void wire_seeds(void)
 	used = add_message(stream, used, sizeof(stream), WIRE_DISCARD, &discard.base);
 	sw.memory_digest = 0x0123456789abcdefull;
 	sw.precopy_pages = 3;
+	sw.state_digest = 0xfedcba9876543210ull;
 	used = add_message(stream, used, sizeof(stream), WIRE_SWITCHOVER, &sw.base);
+	bitmap.first_page = 8;
+	bitmap.bits.data = bits;
+	bitmap.bits.len = sizeof(bits);
+	used = add_message(stream, used, sizeof(stream), WIRE_PRESENT_BITMAP, &bitmap.base);
+	ready.pages_present = 13;
+	used = add_message(stream, used, sizeof(stream), WIRE_RESUME_READY, &ready.base);
 	error.code = WIRE__ERROR_CODE__ERROR_PROTOCOL;
 	error.text = "a \"quoted\" reason\n";
 	used = add_message(stream, used, sizeof(stream), WIRE_ERROR, &error.base);
@@ -114,6 +132,65 @@ static void wire_seeds(void)
 	memmove(stream + 1, stream, used);
 	stream[0] = 0x5a;
 	write_seed("fuzz_rx_stream", "session", stream, used + 1);
+	/* pager-relay's frame tracker reads the same streams. */
+	write_seed("fuzz_relay_tracker", "session", stream, used + 1);
+}
+
+/* One admission seed: the byte of what this end expects, then what the peer sends. */
+static void admission_seed(const char *name, uint8_t expect, const void *sent, size_t len)
+{
+	uint8_t seed[1 + 512];
+
+	seed[0] = expect;
+	memcpy(seed + 1, sent, len);
+	write_seed("fuzz_admission", name, seed, 1 + len);
+}
+
+static void admission_seeds(void)
+{
+	static const char http[] = "GET / HTTP/1.1\r\nHost: dest\r\n\r\n";
+	Wire__Hello hello = WIRE__HELLO__INIT;
+	uint8_t frame[512];
+	ssize_t n;
+
+	hello.magic = WIRE_MAGIC;
+	hello.version = WIRE_VERSION;
+	hello.page_size = 4096;
+	hello.channel = WIRE__CHANNEL__CHANNEL_PUSH;
+	hello.session_id = ADMISSION_SESSION;
+	hello.token.data = (uint8_t *)ADMISSION_TOKEN;
+	hello.token.len = sizeof(ADMISSION_TOKEN) - 1;
+	n = wire_encode(WIRE_HELLO, &hello.base, frame, sizeof(frame));
+	if (n < 0)
+		die("wire_encode hello: %zd", n);
+	/* Read in pieces of 32 bytes, then 1: a token expected; any session, then this one. */
+	admission_seed("new-session", 0xf8 | 0x01, frame, (size_t)n);
+	admission_seed("new-session-by-bytes", 0x01 | 0x04, frame, (size_t)n);
+	hello.resume = true;
+	n = wire_encode(WIRE_HELLO, &hello.base, frame, sizeof(frame));
+	if (n < 0)
+		die("wire_encode hello: %zd", n);
+	admission_seed("resume", 0x38 | 0x01 | 0x02 | 0x04, frame, (size_t)n); /* pieces of 8 */
+	admission_seed("http", 0xf9, http, sizeof(http) - 1);
+}
+
+static void vm_config_seed(void)
+{
+	const struct mig_vm_config cfg = {
+		.guest = { .program = GUEST_PATTERN, .nr_vcpus = 2, .work_size = 16u << 20,
+			   .seed = 7, .count = 0 },
+		.irqchip = true,
+	};
+	uint8_t body[MIG_VM_CONFIG_MAX_ENCODED];
+	Mig__VmConfig msg;
+	size_t len;
+
+	mig_vm_config_to_msg(&cfg, &msg);
+	len = mig__vm_config__get_packed_size(&msg);
+	if (len > sizeof(body))
+		die("VM config of %zu bytes", len);
+	mig__vm_config__pack(&msg, body);
+	write_seed("fuzz_vm_config", "pattern-2vcpu", body, len);
 }
 
 /* The state of a fresh vCPU and VM of this host's KVM, as vmm-source would send them. */
@@ -155,6 +232,8 @@ int main(int argc, char **argv)
 	if (mkdir(top, 0755) && errno != EEXIST)
 		die("mkdir %s: %s", top, strerror(errno));
 	wire_seeds();
+	admission_seeds();
+	vm_config_seed();
 	state_seeds();
 	return 0;
 }

@@ -24,6 +24,7 @@ page_server_child(const struct guest_region *regions, void *const mem[], unsigne
 	struct pager_source_options opts;
 	struct pager_source *src;
 	struct pager_layout layout;
+	struct pager_handshake hs;
 	struct net_addr addr;
 	int lfd, fds[2], port, result;
 	char err[512] = "";
@@ -56,8 +57,9 @@ page_server_child(const struct guest_region *regions, void *const mem[], unsigne
 		if (fds[i] < 0)
 			_exit(2);
 	}
-	result = pager_handshake_source(&fds[0], &fds[1], false, 0, &layout, SERVER_IO_TIMEOUT_MS,
-					err, sizeof(err));
+	pager_handshake_init(&hs);
+	hs.timeout_ms = SERVER_IO_TIMEOUT_MS;
+	result = pager_handshake_source(&fds[0], &fds[1], false, &hs, &layout, err, sizeof(err));
 	if (result)
 		fprintf(stderr, "page server: handshake: %s\n", err);
 	else
@@ -107,7 +109,7 @@ void page_server_connect(const struct page_server *ps, int fds[2], struct pager_
 		fds[i] = net_connect(&addr, 10000);
 		TEST_ASSERT(fds[i] >= 0, "connect to the page server: %s", strerror(-fds[i]));
 	}
-	r = pager_handshake_dest(&fds[0], &fds[1], true, 0, layout, 10000, err, sizeof(err));
+	r = pager_handshake_dest(&fds[0], &fds[1], true, NULL, layout, err, sizeof(err));
 	TEST_ASSERT(r == 0, "handshake with the page server: %s", err);
 }
 

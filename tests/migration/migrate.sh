@@ -95,6 +95,8 @@ def need(cond, what):
 need(d["guest_ok"], "the guest's own check failed: " + d["guest_check"])
 need(d["digest_match"], "memory as received differs from the source's at switch-over")
 need(d["source_digest"] == s["memory_digest"], "the source digest was not carried over")
+need(d["state_digest_match"] and d["state_digest"] == s["state_digest"],
+     "the state as received differs from the state the source sent")
 need(d["pages_demand"] + d["pages_push"] + d["pages_zero"] + d["pages_precopy"] == d["pages_total"],
      "page origins do not add up")
 need(s["serve"]["pages_precopy"] >= d["pages_precopy"], "more pre-copied pages kept than sent")

@@ -15,15 +15,18 @@ dir=$(mktemp -d)
 pids=()
 trap 'for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; [ -n "${KEEP:-}" ] || rm -rf "$dir"' EXIT
 
+# Both ends prove a session token, on the first connections and on every resumed pair.
+(umask 077; head -c 24 /dev/urandom | base64 >"$dir/token")
 timeout -s KILL 90 "$build/tools/vmm-dest" --listen 127.0.0.1:0 --port-file "$dir/port" \
-	--timeout 60000 --reconnect-timeout 20000 --json "$dir/dest.json" 2>"$dir/dest.log" &
+	--timeout 60000 --reconnect-timeout 20000 --token-file "$dir/token" \
+	--json "$dir/dest.json" 2>"$dir/dest.log" &
 dest=$!
 pids+=($dest)
 for _ in $(seq 200); do [ -s "$dir/port" ] && break; sleep 0.05; done
 [ -s "$dir/port" ] || { echo "FAIL: vmm-dest did not start"; exit 1; }
 port=$(cat "$dir/port")
 timeout -s KILL 90 "$build/tools/vmm-source" --connect "127.0.0.1:$port" --json "$dir/source.json" \
-	"$@" 2>"$dir/source.log" &
+	--token-file "$dir/token" "$@" 2>"$dir/source.log" &
 source=$!
 pids+=($source)
 for _ in $(seq 400); do grep -q "guest running" "$dir/dest.log" && break; sleep 0.05; done

@@ -57,7 +57,7 @@ static void source_child(const struct source_params *sp, int port_fd, int report
 		fds[i] = net_accept(lfd, 20000);
 		check(fds[i] >= 0, "source accept: %s", strerror(-fds[i]));
 	}
-	report.status = pager_handshake_source(&fds[0], &fds[1], false, 0, &layout, 10000, err,
+	report.status = pager_handshake_source(&fds[0], &fds[1], false, NULL, &layout, err,
 					       sizeof(err));
 	if (!report.status)
 		report.status = pager_source_serve(src, fds[0], fds[1]);
@@ -121,7 +121,7 @@ void test_dest_prepare(struct test_dest *td, int port, const struct pager_option
 		fds[i] = net_connect(&addr, 10000);
 		check(fds[i] >= 0, "connect: %s", strerror(-fds[i]));
 	}
-	ret = pager_handshake_dest(&fds[0], &fds[1], true, 0, &td->layout, 10000, err, sizeof(err));
+	ret = pager_handshake_dest(&fds[0], &fds[1], true, NULL, &td->layout, err, sizeof(err));
 	check(!ret, "handshake: %s", err);
 	ret = pager_create(opts, &td->pager);
 	check(!ret, "pager_create: %s", strerror(-ret));

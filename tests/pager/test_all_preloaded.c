@@ -111,7 +111,7 @@ static struct pager *start(bool slow_page, pid_t *pid, uint8_t **mem, bool prelo
 	check(!net_parse_addr(text, NULL, &addr), "addr");
 	for (i = 0; i < 2; i++)
 		check((fds[i] = net_connect(&addr, 5000)) >= 0, "connect");
-	check(!pager_handshake_dest(&fds[0], &fds[1], true, 0, &layout, 5000, err, sizeof(err)),
+	check(!pager_handshake_dest(&fds[0], &fds[1], true, NULL, &layout, err, sizeof(err)),
 	      "handshake: %s", err);
 	check(!pager_create(NULL, &p), "create");
 	*mem = mmap(NULL, REGION_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

@@ -48,7 +48,7 @@ int main(void)
 			fds[i] = net_connect(&addr, 10000);
 			check(fds[i] >= 0, "connect");
 		}
-		check(!pager_handshake_dest(&fds[0], &fds[1], true, 0, &layout, 10000, err,
+		check(!pager_handshake_dest(&fds[0], &fds[1], true, NULL, &layout, err,
 					    sizeof(err)), "handshake: %s", err);
 		size = layout.regions[0].size;
 		pages = size / sizeof(page);

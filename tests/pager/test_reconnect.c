@@ -5,6 +5,8 @@
  * connections at set points (shutdown() on the source's sockets: both ends see the loss).
  * The source redials, both resume the session, and the migration completes: every page equal
  * to the source's, each fault answered with the right data, no present page sent again.
+ * Both ends carry a session token; the destination admits the source with
+ * pager_accept_session() and every resume with pager_accept_resume().
  * Cases: demand only with three cuts; push and demand with three cuts.
  */
 #include "check.h"
@@ -27,6 +29,7 @@
 #define TOUCHERS 2
 
 static const struct pattern pattern = { .seed = 42, .zero_every = 7 };
+static const char token[] = "reconnect-test-token-0123456789";
 
 struct run {
 	bool push;
@@ -34,7 +37,7 @@ struct run {
 	uint8_t *image, *mem;
 	int lfd;
 	struct net_addr addr;
-	uint64_t session_id;
+	struct pager_handshake src_hs, dst_hs; /* the token; each end's session, once known */
 
 	/* the source thread's sockets, for the cutter */
 	pthread_mutex_t lock;
@@ -80,7 +83,7 @@ static void *source_main(void *arg)
 		close(fds[0]);
 		close(fds[1]);
 		ret = pager_source_redial(r->src, (const struct sockaddr *)&r->addr.ss, r->addr.len,
-					  r->session_id, 5000, &fds[0], &fds[1], err, sizeof(err));
+					  &r->src_hs, 5000, &fds[0], &fds[1], err, sizeof(err));
 		check(!ret, "source: redial: %s", err);
 		publish_fds(r, fds);
 	}
@@ -98,8 +101,9 @@ static void *reconnect_main(void *arg)
 	int ret;
 
 	while (!__atomic_load_n(&r->done, __ATOMIC_ACQUIRE)) {
-		ret = pager_accept_resume(r->pager, r->lfd, r->session_id, 50, err, sizeof(err));
-		check(!ret || ret == -ETIMEDOUT, "dest: pager_accept_resume: %s", err);
+		ret = pager_accept_resume(r->pager, r->lfd, &r->dst_hs, 50, err, sizeof(err));
+		check(!ret || ret == -ETIMEDOUT || ret == -ECANCELED, "dest: pager_accept_resume: %s",
+		      err);
 	}
 	return NULL;
 }
@@ -173,8 +177,8 @@ static void *source_handshake_main(void *arg)
 {
 	struct source_handshake *hs = arg;
 
-	hs->ret = pager_handshake_source(&hs->fds[0], &hs->fds[1], true, &hs->r->session_id,
-					 &hs->layout, 5000, hs->err, sizeof(hs->err));
+	hs->ret = pager_handshake_source(&hs->fds[0], &hs->fds[1], true, &hs->r->src_hs,
+					 &hs->layout, hs->err, sizeof(hs->err));
 	return NULL;
 }
 
@@ -184,7 +188,6 @@ static void setup(struct run *r, bool push)
 	struct source_handshake hs;
 	struct pager_options opts;
 	struct pager_layout layout;
-	uint64_t dest_session = 0;
 	char err[512], text[64];
 	int dfds[2];
 	pthread_t t;
@@ -197,6 +200,11 @@ static void setup(struct run *r, bool push)
 	r->image = malloc(SIZE);
 	check(r->image, "image");
 	pattern_fill(&pattern, 0, r->image, SIZE, r->page_size);
+	pager_handshake_init(&r->src_hs);
+	r->src_hs.token = token;
+	r->src_hs.token_len = sizeof(token) - 1;
+	r->src_hs.timeout_ms = 5000;
+	r->dst_hs = r->src_hs;
 
 	pager_source_options_init(&sopts);
 	sopts.push = push;
@@ -216,14 +224,14 @@ static void setup(struct run *r, bool push)
 	source_connect(r, hs.fds);
 	pager_source_layout(r->src, &hs.layout);
 	check(!pthread_create(&t, NULL, source_handshake_main, &hs), "thread");
-	dfds[0] = net_accept(r->lfd, 5000);
-	dfds[1] = net_accept(r->lfd, 5000);
-	check(dfds[0] >= 0 && dfds[1] >= 0, "accept");
-	check(!pager_handshake_dest(&dfds[0], &dfds[1], false, &dest_session, &layout, 5000, err,
-				    sizeof(err)), "dest handshake: %s", err);
+	check(!pager_accept_session(r->lfd, &r->dst_hs, &dfds[0], &dfds[1], 5000, err,
+				    sizeof(err)), "dest admission: %s", err);
+	check(!pager_receive_layout(dfds[0], &r->dst_hs, &layout, err, sizeof(err)),
+	      "dest layout: %s", err);
 	pthread_join(t, NULL);
 	check(!hs.ret, "source handshake: %s", hs.err);
-	check(dest_session == r->session_id && r->session_id, "the ends name different sessions");
+	check(r->dst_hs.session_id == r->src_hs.session_id && r->src_hs.session_id,
+	      "the ends name different sessions");
 	publish_fds(r, hs.fds);
 
 	r->mem = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

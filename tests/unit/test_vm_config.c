@@ -125,8 +125,12 @@ static void *fake_dest_main(void *arg)
 {
 	struct fake_dest *d = arg;
 
-	d->handshake = pager_handshake_dest(&d->fds[0], &d->fds[1], false, 0, &d->layout, 5000,
-					    d->err, sizeof(d->err));
+	struct pager_handshake hs;
+
+	pager_handshake_init(&hs);
+	hs.timeout_ms = 5000;
+	d->handshake = pager_handshake_dest(&d->fds[0], &d->fds[1], false, &hs, &d->layout, d->err,
+					    sizeof(d->err));
 	if (!d->handshake && d->read_config)
 		d->recv = wire_recv_raw(d->fds[0], &d->type, d->body, sizeof(d->body), &d->len, 5000);
 	return NULL;
@@ -142,6 +146,7 @@ static int handshake(struct fake_dest *d, const Mig__VmConfig *msg, char *err, s
 			{ .id = 1, .gpa = 1 << 30, .size = 16 << 20, .backing = PAGER_BACKING_ANON },
 		},
 	};
+	struct pager_handshake hs;
 	int demand[2], push[2], ret;
 	pthread_t thread;
 
@@ -150,7 +155,8 @@ static int handshake(struct fake_dest *d, const Mig__VmConfig *msg, char *err, s
 	d->fds[0] = demand[1];
 	d->fds[1] = push[1];
 	assert_int_equal(pthread_create(&thread, NULL, fake_dest_main, d), 0);
-	ret = mig_source_handshake(&demand[0], &push[0], NULL, &layout, msg, err, err_len);
+	pager_handshake_init(&hs);
+	ret = mig_source_handshake(&demand[0], &push[0], &hs, &layout, msg, err, err_len);
 	assert_int_equal(pthread_join(thread, NULL), 0);
 	assert_int_equal(d->handshake, 0);
 	assert_int_equal(d->layout.n_regions, 2);

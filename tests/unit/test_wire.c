@@ -614,10 +614,10 @@ static void test_hello_rejects(void **state)
 	assert_err(hello_check(&h, WIRE__CHANNEL__CHANNEL_DEMAND), -EPROTO, "magic");
 
 	h = good_hello();
-	h.version = 1;
-	assert_err(hello_check(&h, WIRE__CHANNEL__CHANNEL_DEMAND), -EPROTONOSUPPORT, "version 1");
-	h.version = 3;
-	assert_err(hello_check(&h, WIRE__CHANNEL__CHANNEL_DEMAND), -EPROTONOSUPPORT, "version 3");
+	h.version = WIRE_VERSION - 1;
+	assert_err(hello_check(&h, WIRE__CHANNEL__CHANNEL_DEMAND), -EPROTONOSUPPORT, "version 2");
+	h.version = WIRE_VERSION + 1;
+	assert_err(hello_check(&h, WIRE__CHANNEL__CHANNEL_DEMAND), -EPROTONOSUPPORT, "version 4");
 	h.version = 0;
 	assert_err(hello_check(&h, WIRE__CHANNEL__CHANNEL_DEMAND), -EPROTONOSUPPORT, "version");
 

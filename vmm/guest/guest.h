@@ -69,6 +69,8 @@ struct guest_region {
 
 /* -EINVAL (logged) if the configuration does not fit the layout. */
 int guest_config_check(const struct guest_config *cfg);
+/* The same without logging, the reason in err: for a decoder of what a peer sent. */
+int guest_config_valid(const struct guest_config *cfg, char *err, size_t err_len);
 void guest_regions(const struct guest_config *cfg, struct guest_region regions[GUEST_NR_REGIONS]);
 struct guest_slice guest_slice(const struct guest_config *cfg, unsigned int index);
 

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "log.h"
@@ -65,25 +66,35 @@ const struct guest_image *guest_image_by_name(const char *name)
 	return NULL;
 }
 
-int guest_config_check(const struct guest_config *cfg)
+int guest_config_valid(const struct guest_config *cfg, char *err, size_t err_len)
 {
 	if (!guest_image(cfg->program)) {
-		pr_err("guest: unknown program %d", cfg->program);
+		snprintf(err, err_len, "unknown program %d", cfg->program);
 		return -EINVAL;
 	}
 	if (!cfg->nr_vcpus || cfg->nr_vcpus > GUEST_MAX_VCPUS) {
-		pr_err("guest: %u vCPUs, the layout has stacks for 1..%u", cfg->nr_vcpus,
-		       GUEST_MAX_VCPUS);
+		snprintf(err, err_len, "%u vCPUs, the layout has stacks for 1..%u", cfg->nr_vcpus,
+			 GUEST_MAX_VCPUS);
 		return -EINVAL;
 	}
 	if (!cfg->work_size || cfg->work_size > GUEST_WORK_MAX ||
 	    cfg->work_size % ((uint64_t)GUEST_PAGE_SIZE * cfg->nr_vcpus)) {
-		pr_err("guest: workload of %#lx bytes: must be a non-zero multiple of %u pages "
-		       "(one slice per vCPU) and at most %#llx", (unsigned long)cfg->work_size,
-		       cfg->nr_vcpus, GUEST_WORK_MAX);
+		snprintf(err, err_len, "workload of %#lx bytes: must be a non-zero multiple of %u "
+			 "pages (one slice per vCPU) and at most %#llx",
+			 (unsigned long)cfg->work_size, cfg->nr_vcpus, GUEST_WORK_MAX);
 		return -EINVAL;
 	}
 	return 0;
+}
+
+int guest_config_check(const struct guest_config *cfg)
+{
+	char err[256];
+	int ret = guest_config_valid(cfg, err, sizeof(err));
+
+	if (ret)
+		pr_err("guest: %s", err);
+	return ret;
 }
 
 void guest_regions(const struct guest_config *cfg, struct guest_region regions[GUEST_NR_REGIONS])

@@ -3,8 +3,9 @@
  * The destination's one migration, as a session state machine that dest_session.c alone moves
  * forward (dest_advance()):
  *
- *   ACCEPT     both connections from the source; nobody else gets in after them
- *   HANDSHAKE  hellos and the memory layout (libpager)
+ *   ACCEPT     both connections from the source, admitted by their hellos (the session
+ *              token): strangers are refused and the wait goes on
+ *   HANDSHAKE  the memory layout, within the memory this destination accepts (libpager)
  *   CONFIG     the VmConfig; the VM built, its memory registered with the pager, untouched
  *   PRECOPY    pre-copied pages and discards, up to the Switchover message
  *   STATE      VmState and one VcpuState per vCPU, decoded and checked
@@ -81,7 +82,7 @@ struct dest_session {
 
 	int fds[2]; /* demand, push; -1 once the pager owns them */
 	int lfd;    /* the listening socket, kept for the source to reconnect */
-	uint64_t session_id;
+	struct pager_handshake hs; /* the options' token and limit; the session once admitted */
 	pthread_t reconnector;
 	bool reconnector_started, reconnect_stop;
 	void *rx_buf; /* one received frame body, up to VCPU_STATE_MAX_ENCODED */
@@ -93,6 +94,9 @@ struct dest_session {
 	struct watchdog *wd;
 
 	uint64_t source_digest, received_digest;
+	/* The state frames' digest: the source's (its Switchover) and the frames' as received. */
+	uint64_t source_state_digest, state_digest;
+	bool state_digest_match;
 	struct received_digest rd;
 	struct vm_state vm_state;
 	struct vcpu_state *vcpu_states[GUEST_MAX_VCPUS];
@@ -115,6 +119,23 @@ int dest_accept(struct dest_session *s);
 int dest_handshake(struct dest_session *s);
 int dest_recv_config(struct dest_session *s);
 int dest_recv_precopy(struct dest_session *s);
+/*
+ * Tells the source why what it sent is refused (an Error frame, code a Wire__ErrorCode), and
+ * fails the session with the same words.
+ */
+int dest_refuse(struct dest_session *s, int code, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/*
+ * Receives the next frame's body on the demand socket into s->rx_buf. 0 with *type and *len
+ * set; on an Error frame from the source or a receive error the session has failed already.
+ */
+int dest_recv_frame(struct dest_session *s, int timeout_ms, const char *expected,
+		    unsigned int *type, size_t *len);
+
+/*
+ * dest_state.c: the VM and vCPU state, received whole, checked against the state digest of
+ * the source's Switchover, and only then decoded.
+ */
 int dest_recv_state(struct dest_session *s);
 
 /* dest_restore.c */
@@ -128,7 +149,16 @@ int dest_restore(struct dest_session *s);
  * connections to the pager after a lost one (pager_resume()).
  */
 int dest_reconnect_start(struct dest_session *s);
+/*
+ * The watchdog's report (a thread blocked on a page nobody fetches): the failure, the JSON
+ * report, exit 4, without waiting for the stuck threads.
+ */
+void dest_watchdog_stalled(const char *report, void *opaque) __attribute__((noreturn));
 void dest_reconnect_stop(struct dest_session *s);
+
+/* A lost answer is asked again well within the watchdog's bound. */
+#define DEST_REQUEST_TIMEOUT_MS(o) ((o)->watchdog_ms / 2 ? (o)->watchdog_ms / 2 : 1)
+#define DEST_SILENCE_TIMEOUT_MS 5000
 
 /* dest_progress.c: waits for every page, drawing a progress line on a terminal. */
 int dest_wait_for_memory(struct dest_session *s);

@@ -30,11 +30,11 @@ static void *reconnect_main(void *arg)
 
 		if (state == PAGER_STATE_COMPLETE || state == PAGER_STATE_FAILED)
 			break;
-		ret = pager_accept_resume(s->pager, s->lfd, s->session_id, POLL_MS, err, sizeof(err));
+		ret = pager_accept_resume(s->pager, s->lfd, &s->hs, POLL_MS, err, sizeof(err));
 		if (!ret)
 			pr_info("reconnect: session %016llx resumed",
-				(unsigned long long)s->session_id);
-		else if (ret != -ETIMEDOUT)
+				(unsigned long long)s->hs.session_id);
+		else if (ret != -ETIMEDOUT && ret != -ECANCELED)
 			pr_warn("reconnect: refused: %s", err);
 	}
 	return NULL;

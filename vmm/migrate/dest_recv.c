@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * What the destination reads from the source, step by step: the connections, the handshake,
- * the VM config, the pre-copy stream and the state. Everything received is checked before it
+ * the VM config and the pre-copy stream (the state: dest_state.c). Everything received is checked before it
  * is used; what is refused is refused on both ends (an Error to the source, the same words
  * in this session's failure). A source that gives up sends an Error: its text, verbatim, is
  * the failure.
@@ -21,11 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Tells the source why what it sent is refused, and fails the session with the same words. */
-static int refuse(struct dest_session *s, Wire__ErrorCode code, int err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int refuse(struct dest_session *s, Wire__ErrorCode code, int err, const char *fmt, ...)
+int dest_refuse(struct dest_session *s, int code, int err, const char *fmt, ...)
 {
 	char text[WIRE_MAX_ERROR_TEXT];
 	va_list ap;
@@ -33,7 +29,7 @@ static int refuse(struct dest_session *s, Wire__ErrorCode code, int err, const c
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	wire_send_error(s->fds[0], code, text);
+	wire_send_error(s->fds[0], (Wire__ErrorCode)code, text);
 	return dest_fail(s, MIG_EXIT_MIGRATION, err, "%s", text);
 }
 
@@ -56,18 +52,17 @@ static int source_failed(struct dest_session *s, size_t len)
 	return ret;
 }
 
-/*
- * Receives the next frame's body on the demand socket into s->rx_buf. 0 with *type and *len
- * set; on an Error frame from the source or a receive error the session has failed already.
- */
-static int recv_frame(struct dest_session *s, int timeout_ms, const char *expected,
-		      unsigned int *type, size_t *len)
+int dest_recv_frame(struct dest_session *s, int timeout_ms, const char *expected,
+		    unsigned int *type, size_t *len)
 {
 	int ret = wire_recv_raw(s->fds[0], type, s->rx_buf, VCPU_STATE_MAX_ENCODED, len,
 				timeout_ms);
 
+	if (ret == -ETIMEDOUT)
+		return dest_refuse(s, WIRE__ERROR_CODE__ERROR_TIMEOUT, ret, "expected %s: nothing whole "
+			      "within %d ms", expected, timeout_ms);
 	if (ret)
-		return refuse(s, WIRE__ERROR_CODE__ERROR_PROTOCOL, ret, "expected %s: %s", expected,
+		return dest_refuse(s, wire_error_code_for(ret), ret, "expected %s: %s", expected,
 			      strerror(-ret));
 	if (*type == WIRE_ERROR)
 		return source_failed(s, *len);
@@ -78,39 +73,39 @@ int dest_accept(struct dest_session *s)
 {
 	const struct mig_dest_opts *o = s->o;
 	struct net_addr addr;
-	char text[128];
+	char text[128], err[512];
 	int lfd, ret;
 
 	if (net_parse_addr(o->listen, "127.0.0.1", &addr))
 		return dest_fail(s, MIG_EXIT_SETUP, -EINVAL, "bad listen address '%s'", o->listen);
-	lfd = net_listen(&addr, 2);
+	/* Room in the backlog for the source while strangers are being refused. */
+	lfd = net_listen(&addr, 16);
 	if (lfd < 0)
 		return dest_fail(s, MIG_EXIT_SETUP, lfd, "cannot listen on %s: %s", o->listen,
 				 strerror(-lfd));
-	if (o->port_file) {
-		ret = net_write_port_file(o->port_file, lfd);
-		if (ret) {
-			close(lfd);
-			return dest_fail(s, MIG_EXIT_SETUP, ret, "cannot write %s: %s",
-					 o->port_file, strerror(-ret));
-		}
-	}
-	net_format_addr(&addr, text, sizeof(text));
-	pr_info("waiting for a migration on %s (port %d)", text, net_local_port(lfd));
-	s->fds[0] = net_accept(lfd, o->accept_timeout_ms);
-	s->fds[1] = s->fds[0] < 0 ? s->fds[0] : net_accept(lfd, MIG_HANDSHAKE_TIMEOUT_MS);
 	/*
 	 * One migration at a time, but the socket stays open: after a lost connection the source
 	 * reconnects here, and only connections that resume this session are taken then.
 	 */
 	s->lfd = lfd;
-	ret = s->fds[0] < 0 ? s->fds[0] : s->fds[1];
-	if (ret >= 0)
-		return 0;
-	/* Whatever was accepted is closed with the session. */
-	s->fds[0] = s->fds[0] < 0 ? -1 : s->fds[0];
-	s->fds[1] = -1;
-	return dest_fail(s, MIG_EXIT_SETUP, ret, "no source connected: %s", strerror(-ret));
+	if (o->port_file) {
+		ret = net_write_port_file(o->port_file, lfd);
+		if (ret)
+			return dest_fail(s, MIG_EXIT_SETUP, ret, "cannot write %s: %s",
+					 o->port_file, strerror(-ret));
+	}
+	net_format_addr(&addr, text, sizeof(text));
+	pr_info("waiting for a migration on %s (port %d)", text, net_local_port(lfd));
+	s->hs = o->handshake;
+	s->hs.timeout_ms = MIG_HANDSHAKE_TIMEOUT_MS;
+	ret = pager_accept_session(lfd, &s->hs, &s->fds[0], &s->fds[1], o->accept_timeout_ms, err,
+				   sizeof(err));
+	if (ret == -ETIMEDOUT)
+		return dest_fail(s, MIG_EXIT_SETUP, ret, "no source connected: %s", err);
+	if (ret)
+		return dest_fail(s, MIG_EXIT_MIGRATION, ret, "admitting the source: %s", err);
+	pr_info("source admitted, session %016" PRIx64, s->hs.session_id);
+	return 0;
 }
 
 int dest_handshake(struct dest_session *s)
@@ -118,8 +113,7 @@ int dest_handshake(struct dest_session *s)
 	char err[512];
 	int ret;
 
-	ret = pager_handshake_dest(&s->fds[0], &s->fds[1], false, &s->session_id, &s->layout,
-				   MIG_HANDSHAKE_TIMEOUT_MS, err, sizeof(err));
+	ret = pager_receive_layout(s->fds[0], &s->hs, &s->layout, err, sizeof(err));
 	if (ret)
 		return dest_fail(s, MIG_EXIT_MIGRATION, ret, "handshake: %s", err);
 	return 0;
@@ -150,7 +144,7 @@ static int check_layout(struct dest_session *s)
 							     .size = regions[i].size };
 	if (layouts_equal(&expected, &s->layout))
 		return 0;
-	return refuse(s, WIRE__ERROR_CODE__ERROR_LAYOUT, -EINVAL,
+	return dest_refuse(s, WIRE__ERROR_CODE__ERROR_LAYOUT, -EINVAL,
 		      "memory layout refused: %u regions (first 0x%" PRIx64 "+0x%" PRIx64
 		      "), the VM config needs %u (first 0x%" PRIx64 "+0x%" PRIx64 ")",
 		      s->layout.n_regions, s->layout.regions[0].gpa, s->layout.regions[0].size,
@@ -165,16 +159,16 @@ int dest_recv_config(struct dest_session *s)
 	size_t len;
 	int ret;
 
-	ret = recv_frame(s, MIG_HANDSHAKE_TIMEOUT_MS, "the VM config after the layout", &type,
+	ret = dest_recv_frame(s, MIG_HANDSHAKE_TIMEOUT_MS, "the VM config after the layout", &type,
 			 &len);
 	if (ret)
 		return ret;
 	if (type != WIRE_VM_CONFIG)
-		return refuse(s, WIRE__ERROR_CODE__ERROR_PROTOCOL, -EPROTO,
+		return dest_refuse(s, WIRE__ERROR_CODE__ERROR_PROTOCOL, -EPROTO,
 			      "expected the VM config after the layout (%s)", wire_type_name(type));
 	ret = mig_vm_config_decode(s->rx_buf, len, &cfg, err, sizeof(err));
 	if (ret)
-		return refuse(s, ret == -EINVAL ? WIRE__ERROR_CODE__ERROR_LAYOUT
+		return dest_refuse(s, ret == -EINVAL ? WIRE__ERROR_CODE__ERROR_LAYOUT
 						: WIRE__ERROR_CODE__ERROR_PROTOCOL,
 			      ret, "VM config refused: %s", err);
 	s->guest = cfg.guest;
@@ -198,57 +192,6 @@ int dest_recv_precopy(struct dest_session *s)
 	if (ret)
 		return dest_fail(s, MIG_EXIT_MIGRATION, ret, "%s", err);
 	s->source_digest = sw.memory_digest;
-	return 0;
-}
-
-/* One decoded state frame of the expected type; a refusal names what it is and why. */
-static int recv_state_frame(struct dest_session *s, unsigned int want, const char *what,
-			    size_t *len)
-{
-	unsigned int type;
-	int ret;
-
-	ret = recv_frame(s, MIG_HANDSHAKE_TIMEOUT_MS, what, &type, len);
-	if (ret)
-		return ret;
-	if (type != want)
-		return refuse(s, WIRE__ERROR_CODE__ERROR_PROTOCOL, -EPROTO,
-			      "expected %s, got a %s message", what, wire_type_name(type));
-	return 0;
-}
-
-int dest_recv_state(struct dest_session *s)
-{
-	char err[256];
-	unsigned int i;
-	size_t len;
-	int ret;
-
-	ret = recv_state_frame(s, WIRE_VM_STATE, "the VM state", &len);
-	if (ret)
-		return ret;
-	ret = vm_state_decode(s->rx_buf, len, &s->vm_state, err, sizeof(err));
-	if (ret)
-		return refuse(s, WIRE__ERROR_CODE__ERROR_PROTOCOL, ret, "VM state refused: %s", err);
-	s->state_bytes = len;
-	for (i = 0; i < s->guest.nr_vcpus; i++) {
-		s->vcpu_states[i] = vcpu_state_alloc();
-		if (!s->vcpu_states[i])
-			return dest_fail(s, MIG_EXIT_MIGRATION, -ENOMEM, "out of memory for vCPU state");
-		ret = recv_state_frame(s, WIRE_VCPU_STATE, "a vCPU state", &len);
-		if (ret)
-			return ret;
-		ret = vcpu_state_decode(s->rx_buf, len, s->vcpu_states[i], err, sizeof(err));
-		if (!ret && s->vcpu_states[i]->vcpu_id != i) {
-			snprintf(err, sizeof(err), "it is for vCPU %u", s->vcpu_states[i]->vcpu_id);
-			ret = -EPROTO;
-		}
-		if (ret)
-			return refuse(s, WIRE__ERROR_CODE__ERROR_PROTOCOL, ret,
-				      "state of vCPU %u refused: %s", i, err);
-		s->state_bytes += len;
-	}
-	pr_info("incoming %s on %u vCPUs, %zu bytes of state", guest_image(s->guest.program)->name,
-		s->guest.nr_vcpus, s->state_bytes);
+	s->source_state_digest = sw.state_digest;
 	return 0;
 }

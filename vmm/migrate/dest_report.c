@@ -45,6 +45,9 @@ static void write_outcome(struct json *j, const struct dest_session *s)
 	json_kv_bool(j, "digest_match", s->digest_match);
 	write_hex(j, "digest", s->received_digest);
 	write_hex(j, "source_digest", s->source_digest);
+	json_kv_bool(j, "state_digest_match", s->state_digest_match);
+	write_hex(j, "state_digest", s->state_digest);
+	write_hex(j, "source_state_digest", s->source_state_digest);
 }
 
 static void write_pages(struct json *j, const struct pager_stats *st)

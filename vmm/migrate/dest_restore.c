@@ -90,6 +90,8 @@ static int register_memory(struct dest_session *s)
 	popts.on_install_opaque = &s->rd;
 	popts.hold_push = true; /* restore faults first: they are the downtime */
 	popts.reconnect_timeout_ms = s->o->reconnect_timeout_ms;
+	popts.request_timeout_ms = DEST_REQUEST_TIMEOUT_MS(s->o);
+	popts.silence_timeout_ms = DEST_SILENCE_TIMEOUT_MS;
 	popts.completion_digest = completion_digest;
 	popts.completion_digest_opaque = &s->rd;
 	/* The library's messages through the daemon's logger: -q quiets them too. */
@@ -121,6 +123,10 @@ static int start_listener(struct dest_session *s)
 {
 	struct watchdog_config wcfg = {
 		.bound_ms = s->o->watchdog_ms,
+		/* An unanswered request is asked again, a silent connection taken as lost. */
+		.pager_grace_ms = DEST_SILENCE_TIMEOUT_MS + DEST_REQUEST_TIMEOUT_MS(s->o),
+		.on_stall = dest_watchdog_stalled,
+		.opaque = s,
 		.layout = &s->layout,
 		.vm = s->m->vm,
 	};

@@ -147,6 +147,16 @@ static void destroy(struct dest_session *s)
 	free(s);
 }
 
+void dest_watchdog_stalled(const char *report, void *opaque)
+{
+	struct dest_session *s = opaque;
+
+	/* On the watchdog's thread: the restoring or vCPU thread is stuck for good. */
+	dest_fail(s, MIG_EXIT_STALL, -ETIMEDOUT, "watchdog: %s", report);
+	s->failed_in = s->state;
+	abandon(s);
+}
+
 int mig_dest_run(const struct mig_dest_opts *o)
 {
 	struct dest_session *s = calloc(1, sizeof(*s));

@@ -47,6 +47,8 @@ struct mig_source_opts {
 	/* After a lost connection, how long to keep redialling the destination (0: fail). */
 	unsigned int reconnect_timeout_ms;
 	const char *json_path; /* source stats, NULL: none, "-": stdout */
+	/* The session token (pager_handshake_init() and the token; the session is per run). */
+	struct pager_handshake handshake;
 };
 
 struct mig_dest_opts {
@@ -61,6 +63,8 @@ struct mig_dest_opts {
 	/* After a lost connection, how long to wait for the source to reconnect (0: fail). */
 	unsigned int reconnect_timeout_ms;
 	const char *json_path;
+	/* The session token and the most memory a layout may claim (max_memory). */
+	struct pager_handshake handshake;
 };
 
 /* Each returns an enum mig_exit. */

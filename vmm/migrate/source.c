@@ -117,7 +117,8 @@ static int connect_dest(struct source_run *run, const struct net_addr *addr)
 		}
 	}
 	mig_vm_config_to_msg(&cfg, &msg);
-	ret = mig_source_handshake(&run->fds[0], &run->fds[1], &run->session_id, &run->layout,
+	run->hs = o->handshake;
+	ret = mig_source_handshake(&run->fds[0], &run->fds[1], &run->hs, &run->layout,
 				   &msg, err, sizeof(err));
 	if (ret)
 		pr_err("handshake with %s: %s", o->connect, err);

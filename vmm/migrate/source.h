@@ -24,8 +24,9 @@ struct source_run {
 	struct pager_layout layout;
 	uint64_t *dirty_bitmaps[GUEST_NR_REGIONS];
 	int fds[2]; /* demand, push */
-	uint64_t session_id;
+	struct pager_handshake hs; /* the options' token; the session once handshaken */
 	uint64_t digest;
+	uint64_t state_digest; /* of the state frames, sent in the Switchover */
 	uint64_t stopped_ns, serving_ns;
 	uint64_t precopy_sent, discarded;
 	size_t state_bytes;
@@ -35,7 +36,7 @@ struct source_run {
  * Hellos on both sockets, the memory layout, then the VM config on the demand socket.
  * 0, or -errno with the reason in err (always filled, whichever step failed).
  */
-int mig_source_handshake(int *demand_fd, int *push_fd, uint64_t *session_id,
+int mig_source_handshake(int *demand_fd, int *push_fd, struct pager_handshake *hs,
 			 const struct pager_layout *layout, const Mig__VmConfig *config, char *err,
 			 size_t err_len);
 /*
@@ -44,7 +45,10 @@ int mig_source_handshake(int *demand_fd, int *push_fd, uint64_t *session_id,
  * 0; -EBADMSG when the destination's digest differs; or the failure (logged).
  */
 int mig_source_serve(struct source_run *run, const struct net_addr *addr);
-/* Switchover (digest, pre-copied pages), VmState, then one VcpuState per vCPU. */
+/*
+ * The state encoded first, then the Switchover (memory digest, pre-copied pages, the state's
+ * digest), VmState, and one VcpuState per vCPU.
+ */
 int mig_source_send_state(struct source_run *run);
 
 /*

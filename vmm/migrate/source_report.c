@@ -21,6 +21,8 @@ static void write_json(const struct source_run *run, const struct pager_source_s
 	json_kv_bool(&j, "ok", status == 0);
 	snprintf(hex, sizeof(hex), "%016" PRIx64, run->digest);
 	json_kv_str(&j, "memory_digest", hex);
+	snprintf(hex, sizeof(hex), "%016" PRIx64, run->state_digest);
+	json_kv_str(&j, "state_digest", hex);
 	json_kv_u64(&j, "state_bytes", run->state_bytes);
 	json_kv_double(&j, "stop_to_serve_ms", (double)downtime_ns / 1e6, 3);
 	json_key(&j, "serve");

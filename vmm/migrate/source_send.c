@@ -2,6 +2,7 @@
 /* What the source sends before it serves pages: the handshake and config, then the state. */
 #include "source.h"
 #include "state_codec.h"
+#include "state_digest.h"
 #include "vcpu_state.h"
 #include "vm_config.h"
 #include "wire.h"
@@ -11,15 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-int mig_source_handshake(int *demand_fd, int *push_fd, uint64_t *session_id,
+int mig_source_handshake(int *demand_fd, int *push_fd, struct pager_handshake *hs,
 			 const struct pager_layout *layout, const Mig__VmConfig *config, char *err,
 			 size_t err_len)
 {
 	int ret;
 
 	snprintf(err, err_len, "no error");
-	ret = pager_handshake_source(demand_fd, push_fd, true, session_id, layout,
-				     MIG_HANDSHAKE_TIMEOUT_MS, err, err_len);
+	hs->timeout_ms = MIG_HANDSHAKE_TIMEOUT_MS;
+	ret = pager_handshake_source(demand_fd, push_fd, true, hs, layout, err, err_len);
 	if (ret)
 		return ret;
 	/* What the destination needs to build the VM (and register its memory) before any page. */
@@ -29,67 +30,89 @@ int mig_source_handshake(int *demand_fd, int *push_fd, uint64_t *session_id,
 	return ret;
 }
 
-static int send_switchover(struct source_run *run)
+/*
+ * The state frames, encoded before the Switchover (whose state digest covers them): the VM's,
+ * then one per vCPU in id order.
+ */
+struct encoded_state {
+	void *body[1 + GUEST_MAX_VCPUS];
+	size_t len[1 + GUEST_MAX_VCPUS];
+	unsigned int n;
+};
+
+static enum wire_type state_frame_type(unsigned int index)
 {
-	return pager_source_switchover(run->src, run->fds[0], run->digest,
-				       MIG_HANDSHAKE_TIMEOUT_MS);
+	return index ? WIRE_VCPU_STATE : WIRE_VM_STATE;
 }
 
-static int send_vm_state(struct source_run *run, void *buf, size_t cap)
+static int keep(struct encoded_state *es, const void *buf, ssize_t len)
 {
+	if (len < 0)
+		return (int)len;
+	es->body[es->n] = malloc((size_t)len);
+	if (!es->body[es->n])
+		return -ENOMEM;
+	memcpy(es->body[es->n], buf, (size_t)len);
+	es->len[es->n++] = (size_t)len;
+	return 0;
+}
+
+static int encode_states(struct source_run *run, struct encoded_state *es)
+{
+	size_t cap = VCPU_STATE_MAX_ENCODED;
+	struct vcpu_state *st = vcpu_state_alloc();
+	void *buf = malloc(cap);
 	struct vm_state vm_st;
-	ssize_t len;
-	int ret;
+	unsigned int i;
+	int ret = -ENOMEM;
 
+	if (!buf || !st)
+		goto out;
 	ret = vm_state_save(run->m->vm, &vm_st);
-	if (ret)
-		return ret;
-	len = vm_state_encode(&vm_st, buf, cap);
-	if (len < 0)
-		return (int)len;
-	run->state_bytes += (size_t)len;
-	return wire_send_raw(run->fds[0], WIRE_VM_STATE, buf, (size_t)len, MIG_HANDSHAKE_TIMEOUT_MS);
+	if (!ret)
+		ret = keep(es, buf, vm_state_encode(&vm_st, buf, cap));
+	for (i = 0; !ret && i < run->m->cfg.nr_vcpus; i++) {
+		ret = vcpu_state_save(run->m->vcpus[i], st);
+		if (!ret)
+			ret = keep(es, buf, vcpu_state_encode(st, buf, cap));
+	}
+out:
+	vcpu_state_free(st);
+	free(buf);
+	return ret;
 }
 
-static int send_vcpu_state(struct source_run *run, unsigned int index, struct vcpu_state *st,
-			   void *buf, size_t cap)
+static int digest_states(const struct encoded_state *es, uint64_t *out)
 {
-	ssize_t len;
-	int ret;
+	struct digest d;
+	unsigned int i;
 
-	ret = vcpu_state_save(run->m->vcpus[index], st);
-	if (ret)
-		return ret;
-	len = vcpu_state_encode(st, buf, cap);
-	if (len < 0)
-		return (int)len;
-	run->state_bytes += (size_t)len;
-	return wire_send_raw(run->fds[0], WIRE_VCPU_STATE, buf, (size_t)len,
-			     MIG_HANDSHAKE_TIMEOUT_MS);
+	if (digest_init(&d))
+		return -ENOMEM;
+	for (i = 0; i < es->n; i++)
+		state_digest_frame(&d, state_frame_type(i), es->body[i], es->len[i]);
+	*out = digest_final(&d);
+	return 0;
 }
 
 int mig_source_send_state(struct source_run *run)
 {
-	size_t cap = VCPU_STATE_MAX_ENCODED;
-	struct vcpu_state *st;
+	struct encoded_state es = { .n = 0 };
 	unsigned int i;
-	void *buf;
 	int ret;
 
-	ret = send_switchover(run);
-	if (ret)
-		return ret;
-	buf = malloc(cap);
-	st = vcpu_state_alloc();
-	if (!buf || !st) {
-		ret = -ENOMEM;
-		goto out;
+	ret = encode_states(run, &es);
+	if (!ret)
+		ret = digest_states(&es, &run->state_digest);
+	if (!ret)
+		ret = pager_source_switchover(run->src, run->fds[0], run->digest, run->state_digest,
+					      MIG_HANDSHAKE_TIMEOUT_MS);
+	for (i = 0; !ret && i < es.n; i++) {
+		ret = wire_send_raw(run->fds[0], state_frame_type(i), es.body[i], es.len[i],
+				    MIG_HANDSHAKE_TIMEOUT_MS);
+		run->state_bytes += es.len[i];
 	}
-	ret = send_vm_state(run, buf, cap);
-	for (i = 0; !ret && i < run->m->cfg.nr_vcpus; i++)
-		ret = send_vcpu_state(run, i, st, buf, cap);
-out:
-	vcpu_state_free(st);
-	free(buf);
+	for (i = 0; i < es.n; i++)
+		free(es.body[i]);
 	return ret;
 }

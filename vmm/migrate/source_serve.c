@@ -26,14 +26,14 @@ static int reconnect(struct source_run *run, const struct net_addr *addr)
 		run->fds[i] = -1;
 	}
 	ret = pager_source_redial(run->src, (const struct sockaddr *)&addr->ss, addr->len,
-				  run->session_id, (int)o->reconnect_timeout_ms, &run->fds[0],
+				  &run->hs, (int)o->reconnect_timeout_ms, &run->fds[0],
 				  &run->fds[1], err, sizeof(err));
 	if (ret) {
 		pr_err("the destination did not take the session back within %u ms (last attempt: %s)",
 		       o->reconnect_timeout_ms, err);
 		return ret;
 	}
-	pr_info("resumed session %016" PRIx64 " on new connections", run->session_id);
+	pr_info("resumed session %016" PRIx64 " on new connections", run->hs.session_id);
 	return 0;
 }
 

@@ -46,6 +46,7 @@ int mig_vm_config_decode(const void *body, size_t len, struct mig_vm_config *cfg
 	const struct guest_image *image;
 	struct guest_config guest;
 	struct pb_arena arena;
+	char why[200];
 	Mig__VmConfig *msg;
 
 	if (len > MIG_VM_CONFIG_MAX_ENCODED) {
@@ -72,9 +73,9 @@ int mig_vm_config_decode(const void *body, size_t len, struct mig_vm_config *cfg
 		.seed = msg->seed,
 		.count = msg->count,
 	};
-	if (guest_config_check(&guest)) {
-		snprintf(err, err_len, "%" PRIu64 " bytes of work memory for %u vCPUs",
-			 msg->work_size, msg->nr_vcpus);
+	if (guest_config_valid(&guest, why, sizeof(why))) {
+		snprintf(err, err_len, "%" PRIu64 " bytes of work memory for %u vCPUs: %s",
+			 msg->work_size, msg->nr_vcpus, why);
 		return -EINVAL;
 	}
 	*cfg = (struct mig_vm_config){ .guest = guest, .irqchip = msg->irqchip };

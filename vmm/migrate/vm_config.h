@@ -28,7 +28,7 @@ int mig_vm_config_send(int fd, const Mig__VmConfig *msg, int timeout_ms);
 /*
  * Decodes and checks a received body. 0; -EPROTO for a malformed message, an unknown guest or
  * a vCPU count outside 1..GUEST_MAX_VCPUS; -EINVAL when the guest's memory does not fit the
- * layout rules (guest_config_check()). The reason is in err; cfg is set only on success.
+ * layout rules (guest_config_valid()). Nothing is logged. The reason is in err; cfg is set only on success.
  */
 int mig_vm_config_decode(const void *body, size_t len, struct mig_vm_config *cfg, char *err,
 			 size_t err_len);

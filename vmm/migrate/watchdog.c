@@ -40,7 +40,7 @@ struct report {
 };
 
 struct watchdog {
-	uint64_t bound_ns;
+	uint64_t bound_ns, pager_grace_ns;
 	uint64_t tick_ns;
 	const struct pager_layout *layout;
 	void (*on_stall)(const char *report, void *opaque);
@@ -206,10 +206,13 @@ static bool watchdog_check(struct watchdog *wd, const struct watched_ioctl *io,
 {
 	struct pager_wait_info w;
 	bool stalled = false;
-	uint64_t now;
+	uint64_t now, bound;
 
 	pthread_mutex_lock(&wd->targets_lock);
 	now = clock_now_ns();
+	bound = wd->bound_ns;
+	if (wd->pager && pager_state(wd->pager) != PAGER_STATE_IDLE)
+		bound += wd->pager_grace_ns;
 	/*
 	 * A slow link may hold one page past the bound while others keep arriving: that is a
 	 * migration in progress. A stall is a wait past the bound with no page installed during
@@ -221,13 +224,12 @@ static bool watchdog_check(struct watchdog *wd, const struct watched_ioctl *io,
 		wd->last_missing = pager_pages_missing(wd->pager);
 		wd->last_progress_ns = now;
 	}
-	if (now - wd->last_progress_ns <= wd->bound_ns) {
+	if (now - wd->last_progress_ns <= bound) {
 		/* progress within the bound */
-	} else if (io && now - io->since_ns > wd->bound_ns) {
+	} else if (io && now - io->since_ns > bound) {
 		describe_blocked_ioctl(wd, io, now, rep);
 		stalled = true;
-	} else if (wd->pager && pager_oldest_wait(wd->pager, &w) == 1 &&
-		   w.age_ns > wd->bound_ns) {
+	} else if (wd->pager && pager_oldest_wait(wd->pager, &w) == 1 && w.age_ns > bound) {
 		describe_waiting_fault(wd, &w, rep);
 		stalled = true;
 	}
@@ -323,6 +325,7 @@ int watchdog_start(const struct watchdog_config *cfg, struct watchdog **out)
 	if (!wd)
 		return -ENOMEM;
 	wd->bound_ns = bound_ms * NSEC_PER_MSEC;
+	wd->pager_grace_ns = cfg->pager_grace_ms * NSEC_PER_MSEC;
 	/* Ten looks per bound: a stall is reported at most a tenth of the bound late. */
 	wd->tick_ns = wd->bound_ns / 10 ? wd->bound_ns / 10 : 1;
 	wd->layout = cfg->layout;
