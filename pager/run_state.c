@@ -11,6 +11,21 @@
 #include <stdio.h>
 #include <time.h>
 
+/* The CLOCK_REALTIME moment timeout_ms from now, for pthread_cond_timedwait(). */
+static struct timespec deadline_after(int timeout_ms)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	t.tv_sec += timeout_ms / 1000;
+	t.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	return t;
+}
+
 void run_state_init(struct pager *p)
 {
 	pthread_mutex_init(&p->lock, NULL);
@@ -90,18 +105,9 @@ enum pager_state run_state_get(struct pager *p)
 
 int run_state_wait(struct pager *p, int timeout_ms)
 {
-	struct timespec deadline;
+	struct timespec deadline = deadline_after(timeout_ms > 0 ? timeout_ms : 0);
 	int ret = 0;
 
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	if (timeout_ms > 0) {
-		deadline.tv_sec += timeout_ms / 1000;
-		deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-		if (deadline.tv_nsec >= 1000000000L) {
-			deadline.tv_sec++;
-			deadline.tv_nsec -= 1000000000L;
-		}
-	}
 	pthread_mutex_lock(&p->lock);
 	while ((p->run.state == PAGER_STATE_RUNNING || p->run.state == PAGER_STATE_DISCONNECTED) &&
 	       ret != ETIMEDOUT) {
@@ -173,16 +179,9 @@ const char *run_state_disconnect_reason(struct pager *p)
 
 bool run_state_wait_disconnected(struct pager *p, int timeout_ms)
 {
-	struct timespec deadline;
+	struct timespec deadline = deadline_after(timeout_ms);
 	int ret = 0;
 
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += timeout_ms / 1000;
-	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
 	pthread_mutex_lock(&p->lock);
 	while (p->run.state == PAGER_STATE_RUNNING && ret != ETIMEDOUT)
 		ret = pthread_cond_timedwait(&p->changed, &p->lock, &deadline);
