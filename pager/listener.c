@@ -203,8 +203,10 @@ static void check_complete(struct listener *l)
 	if (p->opts.completion_digest)
 		msg.has_digest = p->opts.completion_digest(p->opts.completion_digest_opaque,
 							   &msg.memory_digest);
-	if (!tx_queue_frame(&l->tx, WIRE_COMPLETE, &msg.base))
+	if (!tx_queue_frame(&l->tx, WIRE_COMPLETE, &msg.base)) {
 		l->complete_sent = true;
+		l->complete_sent_ns = clock_now_ns();
+	}
 }
 
 static int setup_ring(struct listener *l)

@@ -212,8 +212,24 @@ uint64_t listener_timers(struct listener *l, uint64_t now)
 	uint64_t next = 0, silence, deadline;
 	bool expecting;
 
-	if (l->failed || l->complete_sent)
+	if (l->failed || l->complete_acked)
 		return 0;
+	if (l->complete_sent) {
+		/*
+		 * Every page is here; the source must hear it. With no acknowledgement in the
+		 * silence bound, the connection is taken as lost: the source redials, and the
+		 * resumed session tells it (pager_resume() on a complete pager).
+		 */
+		deadline = l->complete_sent_ns + (uint64_t)p->opts.silence_timeout_ms * MS;
+		if (l->conn != CONN_UP || !p->opts.silence_timeout_ms || l->rx_eof)
+			return 0;
+		if (now >= deadline) {
+			listener_lose(l, "the source did not acknowledge the completion within %u ms",
+				      p->opts.silence_timeout_ms);
+			return 0;
+		}
+		return deadline;
+	}
 	if (l->conn == CONN_DOWN) {
 		deadline = p->run.disconnect_ns + (uint64_t)p->opts.reconnect_timeout_ms * MS;
 		if (now >= deadline) {

@@ -46,6 +46,7 @@ struct listener {
 	enum conn_state conn;
 	char lost_reason[384];
 	uint64_t last_rx_ns; /* anything received on the demand socket (push: push_rx_last_rx) */
+	uint64_t complete_sent_ns;
 	bool stop, failed, push_done, all_present, complete_sent, complete_acked;
 	bool damaged_push; /* a push run failed its checksum since the last PushDone */
 };

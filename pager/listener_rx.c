@@ -142,6 +142,7 @@ static bool on_control_frame(struct listener *l, const struct rx_frame *frame)
 			return false;
 		}
 		l->complete_acked = true;
+		run_state_confirm(l->p);
 		return true;
 	case WIRE_ERROR:
 		e = (const Wire__Error *)frame->msg;

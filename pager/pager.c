@@ -154,6 +154,11 @@ const char *pager_error(struct pager *p)
 	return run_state_error(p);
 }
 
+bool pager_completion_confirmed(struct pager *p)
+{
+	return run_state_confirmed(p);
+}
+
 const char *pager_disconnect_reason(struct pager *p)
 {
 	return run_state_disconnect_reason(p);

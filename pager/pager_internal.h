@@ -40,6 +40,7 @@ struct run_state {
 	uint64_t start_ns, end_ns;
 	uint64_t disconnect_ns;    /* when it was lost (while DISCONNECTED) */
 	uint64_t reconnects, disconnected_ns;
+	bool confirmed; /* the source acknowledged the Complete: it knows it is done */
 };
 
 struct listener;
@@ -107,6 +108,9 @@ int pager_resume_admitted(struct pager *p, const int fds[2], const struct handsh
 void run_state_disconnect(struct pager *p, const char *why);
 void run_state_reconnect(struct pager *p);
 const char *run_state_disconnect_reason(struct pager *p);
+/* The source acknowledged the Complete (on the session's connection or a resumed one). */
+void run_state_confirm(struct pager *p);
+bool run_state_confirmed(struct pager *p);
 /* Waits (bounded) while RUNNING: true once DISCONNECTED. */
 bool run_state_wait_disconnected(struct pager *p, int timeout_ms);
 const char *run_state_error(struct pager *p);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "wire.h"
 
@@ -99,21 +100,66 @@ static int hand_over(struct pager *p, int demand_fd, int push_fd, const struct h
 	return 0;
 }
 
-/* The source may see the loss first: give the pager the same bound to notice it. */
+/*
+ * The source may see the loss first: give the pager the same bound to notice it. 1: the pager
+ * is complete but the source never heard it (the loss took the Complete).
+ */
 static int check_disconnected(struct pager *p, const struct handshake *h, char *err,
 			      size_t err_len)
 {
 	if (run_state_wait_disconnected(p, h->timeout_ms))
 		return 0;
+	if (run_state_get(p) == PAGER_STATE_COMPLETE && !run_state_confirmed(p))
+		return 1;
 	snprintf(err, err_len, "nothing to resume: the pager is not disconnected");
 	return -EBUSY;
+}
+
+/*
+ * Every page is here: the resumed session only tells the source so. Every page present, then
+ * the Complete (with the owner's digest), and the source's acknowledgement. The sockets are
+ * closed after, as the listener would have.
+ */
+static int confirm_completion(struct pager *p, int demand_fd, int push_fd,
+			      const struct handshake *h, char *err, size_t err_len)
+{
+	Wire__Complete done = WIRE__COMPLETE__INIT;
+	struct wire_arena *arena = malloc(sizeof(*arena));
+	ProtobufCMessage *msg;
+	unsigned int type;
+	int ret;
+
+	if (!arena)
+		return -ENOMEM;
+	wire_arena_init(arena);
+	done.pages_received = p->regions.pages_total;
+	if (p->opts.completion_digest)
+		done.has_digest = p->opts.completion_digest(p->opts.completion_digest_opaque,
+							    &done.memory_digest);
+	ret = send_present(p, demand_fd, h->timeout_ms);
+	if (!ret)
+		ret = wire_send(demand_fd, WIRE_COMPLETE, &done.base, h->timeout_ms);
+	if (!ret)
+		ret = wire_recv(demand_fd, arena, &type, &msg, h->timeout_ms);
+	if (!ret && type != WIRE_COMPLETE)
+		ret = -EPROTO;
+	free(arena);
+	if (ret) {
+		snprintf(err, err_len, "telling the source the migration is complete: %s",
+			 strerror(-ret));
+		return ret;
+	}
+	run_state_confirm(p);
+	close(demand_fd);
+	close(push_fd);
+	return 0;
 }
 
 int pager_resume(struct pager *p, int demand_fd, int push_fd, bool connected,
 		 const struct pager_handshake *hs, char *err, size_t err_len)
 {
 	struct handshake h;
-	int ret;
+	int ret, complete;
 
 	ret = handshake_init(&h, hs, true, err, err_len);
 	if (!ret && !h.hello.session_id) {
@@ -122,17 +168,28 @@ int pager_resume(struct pager *p, int demand_fd, int push_fd, bool connected,
 	}
 	if (!ret)
 		ret = check_disconnected(p, &h, err, err_len);
-	if (!ret)
-		ret = handshake_hellos(&demand_fd, &push_fd, connected, &h, err, err_len);
-	return ret ? ret : hand_over(p, demand_fd, push_fd, &h, err, err_len);
+	if (ret < 0)
+		return ret;
+	complete = ret;
+	ret = handshake_hellos(&demand_fd, &push_fd, connected, &h, err, err_len);
+	if (ret)
+		return ret;
+	if (complete)
+		return confirm_completion(p, demand_fd, push_fd, &h, err, err_len);
+	return hand_over(p, demand_fd, push_fd, &h, err, err_len);
 }
 
 int pager_resume_admitted(struct pager *p, const int fds[2], const struct handshake *h,
 			  char *err, size_t err_len)
 {
-	int ret = check_disconnected(p, h, err, err_len);
+	int complete = check_disconnected(p, h, err, err_len), ret;
 
-	if (!ret)
-		ret = handshake_answer(fds[0], fds[1], h, err, err_len);
-	return ret ? ret : hand_over(p, fds[0], fds[1], h, err, err_len);
+	if (complete < 0)
+		return complete;
+	ret = handshake_answer(fds[0], fds[1], h, err, err_len);
+	if (ret)
+		return ret;
+	if (complete)
+		return confirm_completion(p, fds[0], fds[1], h, err, err_len);
+	return hand_over(p, fds[0], fds[1], h, err, err_len);
 }

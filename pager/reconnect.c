@@ -17,12 +17,16 @@
 
 #define REDIAL_PAUSE_MS 200
 
-/* A pager complete or failed takes no connection any more: admission stops waiting. */
+/*
+ * A failed pager takes no connection any more, nor a complete one the source has confirmed:
+ * admission stops waiting.
+ */
 static bool pager_done(void *opaque)
 {
 	enum pager_state state = pager_state(opaque);
 
-	return state == PAGER_STATE_COMPLETE || state == PAGER_STATE_FAILED;
+	return state == PAGER_STATE_FAILED ||
+	       (state == PAGER_STATE_COMPLETE && pager_completion_confirmed(opaque));
 }
 
 int pager_accept_resume(struct pager *p, int listen_fd, const struct pager_handshake *hs,

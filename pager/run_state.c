@@ -189,3 +189,21 @@ bool run_state_wait_disconnected(struct pager *p, int timeout_ms)
 	pthread_mutex_unlock(&p->lock);
 	return ret;
 }
+
+void run_state_confirm(struct pager *p)
+{
+	pthread_mutex_lock(&p->lock);
+	p->run.confirmed = true;
+	pthread_cond_broadcast(&p->changed);
+	pthread_mutex_unlock(&p->lock);
+}
+
+bool run_state_confirmed(struct pager *p)
+{
+	bool confirmed;
+
+	pthread_mutex_lock(&p->lock);
+	confirmed = p->run.confirmed;
+	pthread_mutex_unlock(&p->lock);
+	return confirmed;
+}

@@ -100,8 +100,9 @@ struct dest {
 	/* The token and limits; the session once handshaken, which a reconnect resumes. */
 	struct token token;
 	struct pager_handshake hs;
-	/* With --listen: kept open for the source to reconnect. */
+	/* With --listen: kept open for the source to reconnect, this long after a loss. */
 	int lfd;
+	unsigned int reconnect_ms;
 	pthread_t reconnector;
 };
 
@@ -227,12 +228,24 @@ static void connect_source(const struct config *c, int fds[2], struct dest *d)
 static void *reconnect_main(void *arg)
 {
 	struct dest *d = arg;
+	uint64_t complete_ns = 0, now;
 	enum pager_state state;
 	char err[512];
 	int ret;
 
-	while ((state = pager_state(d->p)) != PAGER_STATE_COMPLETE &&
-	       state != PAGER_STATE_FAILED) {
+	/*
+	 * Until the source knows it is complete (a loss may have taken the Complete message), for
+	 * at most the reconnect time after completion.
+	 */
+	while ((state = pager_state(d->p)) != PAGER_STATE_FAILED &&
+	       !(state == PAGER_STATE_COMPLETE && pager_completion_confirmed(d->p))) {
+		now = clock_now_ns();
+		if (state == PAGER_STATE_COMPLETE && !complete_ns)
+			complete_ns = now;
+		if (complete_ns && now - complete_ns > (uint64_t)d->reconnect_ms * 1000000ull) {
+			pr_warn("the source never acknowledged the completion");
+			break;
+		}
 		ret = pager_accept_resume(d->p, d->lfd, &d->hs, 100, err, sizeof(err));
 		if (!ret)
 			pr_info("session %016" PRIx64 " resumed", d->hs.session_id);
@@ -369,6 +382,8 @@ int main(int argc, char **argv)
 	c.popts.log_level = (int)log_max_level;
 
 	d.lfd = -1;
+	/* A lost Complete is noticed after the silence bound, then the source redials. */
+	d.reconnect_ms = c.popts.reconnect_timeout_ms + c.popts.silence_timeout_ms;
 	connect_source(&c, fds, &d);
 	start_pager(&c, &d, fds);
 	pr_info("filling %" PRIu64 " pages in %u regions, %" PRIu64 " touching threads", d.total,

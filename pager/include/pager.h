@@ -311,6 +311,13 @@ PAGER_API int pager_resume(struct pager *p, int demand_fd, int push_fd, bool con
 PAGER_API int pager_accept_resume(struct pager *p, int listen_fd,
 				  const struct pager_handshake *hs, int timeout_ms, char *err,
 				  size_t err_len);
+/*
+ * Complete, and the source knows it: it acknowledged the Complete message, on the session's
+ * connection or, when that was lost with the Complete in flight, on a resumed one (a resume of
+ * a complete pager only tells the source so). An owner that exits before this leaves a source
+ * that cannot claim success: wait for it, within the source's reconnect time.
+ */
+PAGER_API bool pager_completion_confirmed(struct pager *p);
 /* Why the connection was lost last (empty if never). */
 PAGER_API const char *pager_disconnect_reason(struct pager *p);
 /* The reason for the failure, a sentence naming the cause and the pages still missing. */

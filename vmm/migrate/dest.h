@@ -155,6 +155,11 @@ int dest_reconnect_start(struct dest_session *s);
  */
 void dest_watchdog_stalled(const char *report, void *opaque) __attribute__((noreturn));
 void dest_reconnect_stop(struct dest_session *s);
+/*
+ * Every page is here: waits (within the reconnect time) until the source knows it too, when
+ * a lost connection took the Complete message; the reconnect thread tells it.
+ */
+void dest_await_confirmation(struct dest_session *s);
 
 /* A lost answer is asked again well within the watchdog's bound. */
 #define DEST_REQUEST_TIMEOUT_MS(o) ((o)->watchdog_ms / 2 ? (o)->watchdog_ms / 2 : 1)

@@ -11,6 +11,7 @@
 #include "log.h"
 
 #include <errno.h>
+#include <unistd.h>
 
 #define POLL_MS 100
 
@@ -28,7 +29,8 @@ static void *reconnect_main(void *arg)
 	while (!stopping(s)) {
 		enum pager_state state = pager_state(s->pager);
 
-		if (state == PAGER_STATE_COMPLETE || state == PAGER_STATE_FAILED)
+		if (state == PAGER_STATE_FAILED ||
+		    (state == PAGER_STATE_COMPLETE && pager_completion_confirmed(s->pager)))
 			break;
 		ret = pager_accept_resume(s->pager, s->lfd, &s->hs, POLL_MS, err, sizeof(err));
 		if (!ret)
@@ -38,6 +40,24 @@ static void *reconnect_main(void *arg)
 			pr_warn("reconnect: refused: %s", err);
 	}
 	return NULL;
+}
+
+void dest_await_confirmation(struct dest_session *s)
+{
+	uint64_t waited = 0;
+
+	if (!s->pager || pager_state(s->pager) != PAGER_STATE_COMPLETE)
+		return;
+	/* A loss took the Complete: the source redials, and the resumed session tells it. */
+	/* A lost Complete is noticed after the silence bound, then the source redials. */
+	while (!pager_completion_confirmed(s->pager) &&
+	       waited < s->o->reconnect_timeout_ms + DEST_SILENCE_TIMEOUT_MS) {
+		usleep(20 * 1000);
+		waited += 20;
+	}
+	if (!pager_completion_confirmed(s->pager))
+		pr_warn("the source never acknowledged the completion: it cannot know the guest is "
+			"here");
 }
 
 int dest_reconnect_start(struct dest_session *s)

@@ -177,6 +177,8 @@ int mig_dest_run(const struct mig_dest_opts *o)
 		dest_advance(s, dest_states[s->state].step(s));
 	if (s->state == DEST_FAILED && s->threads_may_hang)
 		abandon(s);
+	if (s->state == DEST_DONE)
+		dest_await_confirmation(s);
 	dest_write_report(s);
 	status = s->status;
 	destroy(s);
