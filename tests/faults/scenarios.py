@@ -65,7 +65,7 @@ SCENARIOS = {
     "fill-cut-completion": ("fill", "cut@phase=completion", OK(reconnects=0)),
     # In 64 MiB the faults run ahead of the push: a lost answer is asked again after the
     # request timeout (2 s).
-    "fill-drop": ("fill", "drop@p=0.5", OK(rerequested=True), {"size": "64M"}),
+    "fill-drop": ("fill", "drop@p=0.2", OK(rerequested=True), {"size": "64M"}),
     "fill-corrupt": ("fill", "corrupt:push@p=0.01", OK(corrupt=True)),
     "fill-corrupt-demand": ("fill", "corrupt:demand@p=0.2", OK(corrupt=True), {"size": "64M"}),
     # Nothing more after the first fault: after 5 s of silence the destination takes the
