@@ -36,7 +36,6 @@ void pager_options_defaults(struct pager_options *opts, size_t size)
 		.request_timeout_ms = 2000,
 		.silence_timeout_ms = 5000,
 		.listener_nice = -5,
-		.push_nice = -5,
 	};
 
 	options_fill(opts, size, &defaults, sizeof(defaults));

@@ -230,7 +230,7 @@ static void *push_rx_main(void *arg)
 	struct push_rx *pr = arg;
 	int fd, ret;
 
-	/* With the listener, above the vCPUs: vCPUs that starve the push fault more. */
+	/* Beside the vCPUs by default (pager_options.push_nice says why). */
 	ret = cpu_nice_self(pr->p->opts.push_nice);
 	if (ret)
 		logger_info(&pr->p->log, "pager: push receiver keeps its priority (nice %d: %s)",

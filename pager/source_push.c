@@ -63,7 +63,10 @@ void *source_push_main(void *arg)
 	int ret;
 
 	source_pin_self(src, src->opts.push_cpu, "push");
-	/* The owner may still want it below the demand thread (a busy source host). */
+	/*
+	 * Below the demand thread: on a busy host a woken demand thread must not wait a
+	 * scheduler slice behind the push (measured: ms of fault latency on 2 CPUs).
+	 */
 	if (src->opts.push_nice &&
 	    setpriority(PRIO_PROCESS, (id_t)gettid(), src->opts.push_nice))
 		logger_warn(&src->log, "source: cannot renice the push thread: %s",

@@ -33,9 +33,9 @@ static void test_defaults(void **state)
 	assert_int_equal(so.size, sizeof(so));
 	assert_true(so.push);
 	assert_int_equal(o.listener_nice, -5);
-	assert_int_equal(o.push_nice, -5);
+	assert_int_equal(o.push_nice, 0);
 	assert_int_equal(so.push_run_pages, 64);
-	assert_int_equal(so.push_nice, 0);
+	assert_int_equal(so.push_nice, 10);
 	assert_int_equal(so.log_level, PAGER_LOG_WARN);
 }
 
@@ -76,7 +76,7 @@ static void test_copy_older_caller(void **state)
 	assert_int_equal(options_copy(&dst, sizeof(dst), &src,
 				      offsetof(struct pager_source_options, push_nice),
 				      offsetof(struct pager_source_options, push_run_pages)), 0);
-	assert_int_equal(dst.push_nice, 0);
+	assert_int_equal(dst.push_nice, 10);
 	assert_int_equal(dst.log_level, PAGER_LOG_WARN);
 	assert_int_equal(dst.push_run_pages, UINT32_MAX);
 	assert_int_equal(options_copy(&dst, sizeof(dst), &src, 4, 8), -EINVAL);
