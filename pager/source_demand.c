@@ -108,8 +108,12 @@ int source_demand_loop(struct pager_source *src, const struct wire_layout *layou
 			break;
 		}
 		if (ret) {
-			source_lost(src, ret, "the demand connection %s before completion",
-				    ret == -ECONNRESET ? "was closed" : strerror(-ret));
+			if (ret == -ECONNRESET)
+				source_lost(src, ret, "the destination closed the demand connection "
+					    "before completion");
+			else
+				source_lost(src, ret, "the demand connection failed before "
+					    "completion: %s", strerror(-ret));
 			break;
 		}
 		ret = on_message(src, layout, type, msg);
