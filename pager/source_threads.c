@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* What the two serving threads share: the outcome (the first error wins, stops both), placement. */
+/*
+ * What the two serving threads share: the outcome (the first error wins and stops both, but
+ * the destination's own Error, read after, names the cause better than the reset that
+ * followed it), placement.
+ */
 #include "source_internal.h"
 #include "cpu.h"
 
@@ -12,7 +16,11 @@ __attribute__((format(printf, 4, 0)))
 static void record(struct pager_source *src, int error, bool lost, const char *fmt, va_list ap)
 {
 	pthread_mutex_lock(&src->lock);
-	if (!src->error) {
+	/*
+	 * A destination that refuses sends an Error, then closes: the push may hit the reset
+	 * before the demand loop reads the Error queued ahead of it. The Error is the cause.
+	 */
+	if (!src->error || (src->lost && !lost && error == -EREMOTEIO)) {
 		src->error = error < 0 ? error : -EIO;
 		src->lost = lost;
 		vsnprintf(src->error_text, sizeof(src->error_text), fmt, ap);

@@ -7,6 +7,7 @@
  * the failure.
  */
 #include "dest.h"
+#include "clock.h"
 #include "log.h"
 #include "net.h"
 #include "state_codec.h"
@@ -15,11 +16,46 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/*
+ * After the Error: no more sending, and what the source still sends is read and dropped until
+ * it closes (at most a second). Closed with unread bytes, a socket resets the connection, and
+ * a reset can overtake the Error in the source's receive queue: it would never read why.
+ */
+static void close_gently(struct dest_session *s)
+{
+	uint64_t deadline = clock_now_ns() + 1000000000ull;
+	struct pollfd pfd[2];
+	char sink[65536];
+	int i, open_fds = 0;
+
+	for (i = 0; i < 2; i++) {
+		pfd[i] = (struct pollfd){ .fd = s->fds[i], .events = POLLIN };
+		if (s->fds[i] >= 0 && !shutdown(s->fds[i], SHUT_WR))
+			open_fds++;
+		else
+			pfd[i].fd = -1;
+	}
+	while (open_fds && clock_now_ns() < deadline) {
+		if (poll(pfd, 2, 100) <= 0)
+			continue;
+		for (i = 0; i < 2; i++) {
+			if (pfd[i].fd < 0 || !(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			if (read(pfd[i].fd, sink, sizeof(sink)) <= 0) {
+				pfd[i].fd = -1;
+				open_fds--;
+			}
+		}
+	}
+}
 
 int dest_refuse(struct dest_session *s, int code, int err, const char *fmt, ...)
 {
@@ -30,6 +66,7 @@ int dest_refuse(struct dest_session *s, int code, int err, const char *fmt, ...)
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
 	wire_send_error(s->fds[0], (Wire__ErrorCode)code, text);
+	close_gently(s);
 	return dest_fail(s, MIG_EXIT_MIGRATION, err, "%s", text);
 }
 
