@@ -38,6 +38,8 @@ static int fault_handle(struct pager *p, struct fault_reader *f, struct tx_queue
 		return 0;
 	}
 	page = region_page_of(&p->regions, r, addr);
+	if (p->opts.on_fault)
+		p->opts.on_fault(p->opts.on_fault_opaque, r->id, page, tid);
 	/* All of this fault's bookkeeping in one critical section: it is the hot path. */
 	pthread_mutex_lock(&p->lock);
 	status = page_state_get(&r->pages, page);

@@ -169,6 +169,15 @@ struct pager;
 typedef void (*pager_install_fn)(void *opaque, uint32_t region, uint64_t first_page,
 				 uint64_t n_pages, const void *data);
 
+/*
+ * Called once for each fault the listener reads, before it asks for the page: the page's
+ * region and index, and the kernel id of the thread that faulted (the caller of the syscall or
+ * ioctl when the kernel itself touched the page). A VMM attributes faults to what its threads
+ * were doing (a restore ioctl, a vCPU's first KVM_RUN) with it. It runs on the listener
+ * thread, on the fault path: keep it short, and never wait in it on a guest page.
+ */
+typedef void (*pager_fault_fn)(void *opaque, uint32_t region, uint64_t page, pid_t tid);
+
 struct pager_options {
 	/*
 	 * sizeof(struct pager_options) as the caller was built, set by pager_options_init(). A
@@ -223,6 +232,9 @@ struct pager_options {
 	 */
 	int listener_nice;
 	int push_nice;
+	/* Told of every fault (see pager_fault_fn); NULL: nobody. */
+	pager_fault_fn on_fault;
+	void *on_fault_opaque;
 };
 
 /* Defaults into a struct of `size` bytes; pager_options_init() passes the caller's sizeof. */

@@ -2,7 +2,8 @@
 /*
  * The kernel touching missing memory on a thread's behalf (as KVM does inside its ioctls) is
  * served like the thread's own access: read(2) writes into a missing page, write(2) reads from
- * one, and each fault is charged to the thread that made the system call.
+ * one, and each fault is charged to the thread that made the system call, in the stats and in
+ * what the owner's fault observer (pager_options.on_fault) is told.
  */
 #include "check.h"
 #include "harness.h"
@@ -22,8 +23,33 @@ static const struct pager_thread_stats *find_thread(const struct pager_stats *st
 	return NULL;
 }
 
+/* What on_fault saw, on the listener thread; read here once the faults were served. */
+struct seen_faults {
+	unsigned int n;
+	struct {
+		uint32_t region;
+		uint64_t page;
+		pid_t tid;
+	} f[8];
+};
+
+static void on_fault(void *opaque, uint32_t region, uint64_t page, pid_t tid)
+{
+	struct seen_faults *seen = opaque;
+	unsigned int i = __atomic_load_n(&seen->n, __ATOMIC_RELAXED);
+
+	if (i < sizeof(seen->f) / sizeof(seen->f[0])) {
+		seen->f[i].region = region;
+		seen->f[i].page = page;
+		seen->f[i].tid = tid;
+	}
+	__atomic_store_n(&seen->n, i + 1, __ATOMIC_RELEASE);
+}
+
 int main(void)
 {
+	static struct seen_faults seen;
+	struct pager_options opts;
 	static const char message[] = "written by the kernel into a page that was not there";
 	struct source_params sp;
 	struct test_source ts;
@@ -41,7 +67,10 @@ int main(void)
 	source_params_init(&sp, 16ull << 20);
 	sp.opts.push = false; /* nothing arrives unless someone faults */
 	test_source_start(&sp, &ts);
-	test_dest_start(&td, ts.port, NULL);
+	pager_options_init(&opts);
+	opts.on_fault = on_fault;
+	opts.on_fault_opaque = &seen;
+	test_dest_start(&td, ts.port, &opts);
 	check(!pipe(pipefd), "pipe");
 
 	/* read(2): the kernel's copy_to_user() faults on the missing page. */
@@ -70,6 +99,15 @@ int main(void)
 	      me ? (unsigned long long)me->faults : 0ull);
 	check(st.requests_sent == 2 && st.latency_count == 2, "requests %llu, served %llu",
 	      (unsigned long long)st.requests_sent, (unsigned long long)st.latency_count);
+	/* The observer saw both, with the page and the thread of the system call. */
+	check(__atomic_load_n(&seen.n, __ATOMIC_ACQUIRE) == 2, "on_fault told of %u faults, expected 2",
+	      seen.n);
+	check(seen.f[0].region == 0 && seen.f[0].page == 100 && seen.f[0].tid == gettid(),
+	      "first fault seen: region %u page %llu thread %d", seen.f[0].region,
+	      (unsigned long long)seen.f[0].page, (int)seen.f[0].tid);
+	check(seen.f[1].region == 0 && seen.f[1].page == 2000 && seen.f[1].tid == gettid(),
+	      "second fault seen: region %u page %llu thread %d", seen.f[1].region,
+	      (unsigned long long)seen.f[1].page, (int)seen.f[1].tid);
 
 	/* Finish the fill by touching the rest, then compare everything. */
 	for (page = 0; page < td.pages_total; page++)
