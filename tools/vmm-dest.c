@@ -31,6 +31,9 @@ static void usage(FILE *out)
 		"                           $PAGER_TOKEN; none: any peer of this protocol is admitted)\n"
 		"      --max-memory SIZE    refuse a layout claiming more guest memory (default: this\n"
 		"                           host's RAM)\n"
+		"      --x-restore-before-listener  for tests only: break the ordering rule (restore\n"
+		"                           the state, then start the listener) to see the watchdog\n"
+		"                           report the restore ioctl that blocks on a page\n"
 		"  -q, --quiet              errors only\n"
 		"  -h, --help\n\n"
 		"Exit: 0 guest ok and memory digest matched, 1 setup error, 2 connection, protocol\n"
@@ -41,7 +44,7 @@ static void usage(FILE *out)
 
 enum {
 	OPT_LISTENER_CPU = 256, OPT_WATCHDOG, OPT_RUN_AFTER, OPT_TIMEOUT, OPT_RECONNECT, OPT_JSON,
-	OPT_PORT_FILE, OPT_TOKEN_FILE, OPT_MAX_MEMORY
+	OPT_PORT_FILE, OPT_TOKEN_FILE, OPT_MAX_MEMORY, OPT_WRONG_ORDER
 };
 
 static const struct option long_options[] = {
@@ -55,6 +58,7 @@ static const struct option long_options[] = {
 	{ "port-file", required_argument, NULL, OPT_PORT_FILE },
 	{ "token-file", required_argument, NULL, OPT_TOKEN_FILE },
 	{ "max-memory", required_argument, NULL, OPT_MAX_MEMORY },
+	{ "x-restore-before-listener", no_argument, NULL, OPT_WRONG_ORDER },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
@@ -102,6 +106,7 @@ static void parse_options(int argc, char **argv, struct mig_dest_opts *o,
 			if (parse_size(optarg, &o->handshake.max_memory) || !o->handshake.max_memory)
 				die("bad --max-memory '%s'", optarg);
 			break;
+		case OPT_WRONG_ORDER: o->restore_before_listener = true; break;
 		case 'q': log_max_level = LOG_ERR; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); exit(MIG_EXIT_SETUP);

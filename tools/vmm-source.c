@@ -16,19 +16,25 @@ static void usage(FILE *out)
 		"usage: vmm-source [options]\n"
 		"Run a test guest on this host's KVM, then migrate it post-copy to vmm-dest.\n\n"
 		"  -c, --connect ADDR       the destination (default 127.0.0.1:%d)\n"
-		"  -g, --guest NAME         incrementer | pattern | toucher (default incrementer)\n"
+		"  -g, --guest NAME         incrementer | pattern | toucher | nested (default incrementer;\n"
+		"                           nested needs a KVM with nested SVM, see docs/nested.md)\n"
 		"  -m, --mem SIZE           guest work memory (default 64M)\n"
 		"  -n, --vcpus N            vCPUs, 1..%d (default 1)\n"
 		"      --seed N             guest seed (default 1)\n"
-		"      --count N            incrementer passes (0: forever) / toucher steps (default:\n"
-		"                           0 for the incrementer, 4194304 for the toucher)\n"
+		"      --count N            incrementer passes (0: forever) / toucher or nested steps\n"
+		"                           (default: 0 for the incrementer, 4194304 for the toucher,\n"
+		"                           4096 for nested)\n"
 		"      --irqchip            create the in-kernel irqchip and PIT\n"
 		"      --kvmclock           enable kvmclock and steal time, as a guest OS would\n"
 		"      --switch-at N        switch over once every vCPU reported progress N\n"
-		"                           (incrementer: passes, pattern: MiB, toucher: steps/65536)\n"
+		"                           (incrementer: passes, pattern: MiB, toucher: steps/65536,\n"
+		"                           nested: steps/256)\n"
 		"      --switch-after MS    switch over after MS of running (default 300)\n"
 		"      --precopy-rounds N   first send memory while the guest runs, then the pages\n"
 		"                           it wrote, N rounds at most (default 0: pure post-copy)\n"
+		"      --stop-and-copy      with --precopy-rounds: send the pages written in the\n"
+		"                           last round with the vCPUs stopped, so the destination\n"
+		"                           has every page at the switch-over (pre-copy proper)\n"
 		"      --no-push            serve demand requests only\n"
 		"      --prepage PAGES      pages pushed after each demanded page (default 64)\n"
 		"      --timeout MS         bound on each phase (default 60000)\n"
@@ -44,7 +50,7 @@ static void usage(FILE *out)
 		MIG_DEFAULT_PORT, GUEST_MAX_VCPUS);
 }
 
-enum { OPT_SEED = 256, OPT_COUNT, OPT_IRQCHIP, OPT_KVMCLOCK, OPT_SWITCH_AT, OPT_SWITCH_AFTER, OPT_PRECOPY, OPT_NO_PUSH,
+enum { OPT_SEED = 256, OPT_COUNT, OPT_IRQCHIP, OPT_KVMCLOCK, OPT_SWITCH_AT, OPT_SWITCH_AFTER, OPT_PRECOPY, OPT_STOP_AND_COPY, OPT_NO_PUSH,
        OPT_PREPAGE, OPT_TIMEOUT, OPT_RECONNECT, OPT_JSON, OPT_TOKEN_FILE };
 
 static const struct option long_options[] = {
@@ -59,6 +65,7 @@ static const struct option long_options[] = {
 	{ "switch-at", required_argument, NULL, OPT_SWITCH_AT },
 	{ "switch-after", required_argument, NULL, OPT_SWITCH_AFTER },
 	{ "precopy-rounds", required_argument, NULL, OPT_PRECOPY },
+	{ "stop-and-copy", no_argument, NULL, OPT_STOP_AND_COPY },
 	{ "no-push", no_argument, NULL, OPT_NO_PUSH },
 	{ "prepage", required_argument, NULL, OPT_PREPAGE },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
@@ -82,7 +89,7 @@ static void parse_option(int opt, struct mig_source_opts *o, bool *count_given,
 	case 'g':
 		image = guest_image_by_name(optarg);
 		if (!image)
-			die("unknown guest '%s' (incrementer, pattern, toucher)", optarg);
+			die("unknown guest '%s' (incrementer, pattern, toucher, nested)", optarg);
 		o->guest.program = (enum guest_program)(image - guest_image(0));
 		break;
 	case 'm':
@@ -119,6 +126,7 @@ static void parse_option(int opt, struct mig_source_opts *o, bool *count_given,
 			die("--precopy-rounds takes 0..32");
 		o->precopy_rounds = (unsigned int)v;
 		break;
+	case OPT_STOP_AND_COPY: o->stop_and_copy = true; break;
 	case OPT_NO_PUSH: o->serve.push = false; break;
 	case OPT_PREPAGE:
 		if (parse_u64(optarg, 0, 1u << 20, &v))
@@ -157,6 +165,10 @@ static void parse_options(int argc, char **argv, struct mig_source_opts *o,
 	}
 	if (!count_given && o->guest.program == GUEST_TOUCHER)
 		o->guest.count = 4ull << 20;
+	if (!count_given && o->guest.program == GUEST_NESTED)
+		o->guest.count = 4096;
+	if (o->stop_and_copy && !o->precopy_rounds)
+		die("--stop-and-copy needs --precopy-rounds");
 }
 
 int main(int argc, char **argv)

@@ -26,6 +26,7 @@ enum guest_program {
 	GUEST_PATTERN,
 	GUEST_TOUCHER,
 	GUEST_WALLCLOCK, /* reads kvmclock's wall clock at the GPA in count (guest_abi.h) */
+	GUEST_NESTED,	 /* an SVM hypervisor at CPL0 running its own guest (guest_abi.h) */
 	GUEST_NR_PROGRAMS,
 };
 
@@ -41,7 +42,7 @@ static inline size_t guest_image_size(const struct guest_image *image)
 }
 
 const struct guest_image *guest_image(enum guest_program program);
-/* By name ("incrementer", "pattern", "toucher", "wallclock"); NULL if unknown. */
+/* By name ("incrementer", "pattern", "toucher", "wallclock", "nested"); NULL if unknown. */
 const struct guest_image *guest_image_by_name(const char *name);
 
 struct guest_config {
@@ -50,7 +51,7 @@ struct guest_config {
 	uint64_t work_size; /* bytes of the workload slot, split evenly between the vCPUs */
 	uint64_t seed;
 	uint64_t count;	    /* incrementer: passes (0: forever); toucher: iterations;
-			     * wallclock: GPA of the wall clock it reads */
+			     * wallclock: GPA of the wall clock it reads; nested: steps */
 };
 
 struct guest_slice {
@@ -123,5 +124,12 @@ uint64_t guest_pattern_expected(uint64_t seed, gpa_t gpa, uint64_t size);
  */
 uint64_t guest_toucher_simulate(uint64_t seed, unsigned int index, void *mem, uint64_t size,
 				uint64_t count);
+/*
+ * Nested: replays the nested guest's count steps on mem, a zeroed host copy of its data (the
+ * slice without GUEST_NESTED_AREA), and returns the result its hypervisor must report.
+ */
+uint64_t guest_nested_simulate(uint64_t seed, void *mem, uint64_t size, uint64_t count);
+/* The hypervisor's status, in words ("ok", "this CPU has no SVM", ...). */
+const char *guest_nested_status(uint32_t status);
 
 #endif

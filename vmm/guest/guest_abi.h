@@ -102,4 +102,47 @@
 #define GUEST_WALLCLOCK_SIZE 12
 #define GUEST_WALLCLOCK_TRIES 1000
 
+/*
+ * The nested guest (guests/nested.c) is the one exception to CPL3: it runs at CPL0 (VMRUN is
+ * privileged), on a host whose KVM offers SVM to its guests (a Linux guest of QEMU TCG with
+ * kvm_amd nested=1; never this project's kvm_pvm host, where it reports GUEST_NESTED_NO_SVM).
+ * It is an L1 hypervisor: it sets EFER.SVME and the host-save-area MSR, then keeps VMRUNning
+ * its own guest ("L3" below, "the nested guest") until that guest has run count steps.
+ *
+ * Each vCPU's slice: the nested guest's data first, the hypervisor's structures in the last
+ * GUEST_NESTED_AREA bytes (so a background push, which goes in address order, reaches them
+ * last and a restore's faults on them are seen):
+ *
+ *   slice end - 0x8000   I/O permission map (12 KiB): GUEST_NESTED_PORT intercepted
+ *   slice end - 0x5000   MSR permission map (8 KiB): GUEST_NESTED_MSR intercepted
+ *   slice end - 0x3000   vmcb12 (the nested guest's VMCB)
+ *   slice end - 0x2000   host save area (VM_HSAVE_PA)
+ *   slice end - 0x1000   the nested guest's stack
+ *
+ * One step of the nested guest k (1..count): RDMSR GUEST_NESTED_MSR (intercepted through the
+ * MSR permission map: the hypervisor answers guest_nested_msr(seed, k)), update one word of
+ * its data (guest_nested_word(), guest_nested_update()), OUT GUEST_NESTED_PORT with the new
+ * word's low half (intercepted through the I/O permission map: the hypervisor reads the word
+ * back from memory, checks it against the port value and folds it into its sum). Every
+ * GUEST_NESTED_PROGRESS_STEPS steps the nested guest itself reports progress with an OUT to
+ * GUEST_PORT_PROGRESS, which its I/O permission map does not intercept: that exit reaches the
+ * VMM with the vCPU in guest mode. After count steps it halts (intercepted); the hypervisor
+ * reports result = its sum folded with a digest of the data (guest_nested_simulate() on the
+ * host), status = its own error count, or one of the codes below.
+ */
+#define GUEST_NESTED_AREA 0x8000
+#define GUEST_NESTED_IOPM 0x0000 /* offsets in the area */
+#define GUEST_NESTED_IOPM_SIZE 0x3000
+#define GUEST_NESTED_MSRPM 0x3000
+#define GUEST_NESTED_MSRPM_SIZE 0x2000
+#define GUEST_NESTED_VMCB 0x5000
+#define GUEST_NESTED_HSAVE 0x6000
+#define GUEST_NESTED_STACK 0x7000
+#define GUEST_NESTED_MIN_SLICE 0x10000 /* the area and 8 pages of data */
+#define GUEST_NESTED_PORT 0x600
+#define GUEST_NESTED_MSR 0xc0011ff0 /* in the MSR permission map's third range; not a real MSR */
+#define GUEST_NESTED_PROGRESS_STEPS 256
+#define GUEST_NESTED_NO_SVM 0x80000001 /* status: CPUID has no SVM */
+#define GUEST_NESTED_BAD_EXIT 0x80000002 /* status: an unexpected #VMEXIT; result: its code */
+
 #endif

@@ -2,7 +2,8 @@
 /*
  * Booting a test guest straight into 64-bit CPL3: page tables with U/S set, a GDT with
  * DPL-3 code and data, a TSS, and KVM_SET_SREGS/KVM_SET_REGS. No guest code runs at CPL0,
- * the part kvm_pvm only emulates. The layout is guest_abi.h's.
+ * the part kvm_pvm only emulates, except the nested guest's (an SVM hypervisor: VMRUN is
+ * privileged), which enters at CPL0 on the same tables. The layout is guest_abi.h's.
  */
 #include "guest.h"
 
@@ -40,6 +41,7 @@ extern const uint8_t guest_incrementer_image[], guest_incrementer_image_end[];
 extern const uint8_t guest_pattern_image[], guest_pattern_image_end[];
 extern const uint8_t guest_toucher_image[], guest_toucher_image_end[];
 extern const uint8_t guest_wallclock_image[], guest_wallclock_image_end[];
+extern const uint8_t guest_nested_image[], guest_nested_image_end[];
 
 static const struct guest_image guest_images[GUEST_NR_PROGRAMS] = {
 	[GUEST_INCREMENTER] = { "incrementer", guest_incrementer_image,
@@ -47,6 +49,7 @@ static const struct guest_image guest_images[GUEST_NR_PROGRAMS] = {
 	[GUEST_PATTERN] = { "pattern", guest_pattern_image, guest_pattern_image_end },
 	[GUEST_TOUCHER] = { "toucher", guest_toucher_image, guest_toucher_image_end },
 	[GUEST_WALLCLOCK] = { "wallclock", guest_wallclock_image, guest_wallclock_image_end },
+	[GUEST_NESTED] = { "nested", guest_nested_image, guest_nested_image_end },
 };
 
 const struct guest_image *guest_image(enum guest_program program)
@@ -83,6 +86,17 @@ int guest_config_valid(const struct guest_config *cfg, char *err, size_t err_len
 			 "pages (one slice per vCPU) and at most %#llx",
 			 (unsigned long)cfg->work_size, cfg->nr_vcpus, GUEST_WORK_MAX);
 		return -EINVAL;
+	}
+	if (cfg->program == GUEST_NESTED) {
+		if (cfg->work_size / cfg->nr_vcpus < GUEST_NESTED_MIN_SLICE) {
+			snprintf(err, err_len, "the nested guest needs at least %#x bytes per vCPU",
+				 GUEST_NESTED_MIN_SLICE);
+			return -EINVAL;
+		}
+		if (!cfg->count) {
+			snprintf(err, err_len, "the nested guest needs a step count");
+			return -EINVAL;
+		}
 	}
 	return 0;
 }
@@ -206,15 +220,18 @@ int guest_boot_write(struct vm *vm, const struct guest_config *cfg)
 	return r;
 }
 
-static void guest_user_segments(struct kvm_sregs *s)
+/* CPL3 segments, or CPL0 ones for a guest that must run privileged (the nested guest). */
+static void guest_segments(struct kvm_sregs *s, unsigned int dpl)
 {
 	struct kvm_segment code = {
-		.base = 0, .limit = 0xffffffff, .selector = GUEST_SEL_UCODE,
-		.type = 11, .present = 1, .dpl = 3, .db = 0, .s = 1, .l = 1, .g = 1,
+		.base = 0, .limit = 0xffffffff,
+		.selector = dpl ? GUEST_SEL_UCODE : GUEST_SEL_KCODE,
+		.type = 11, .present = 1, .dpl = (uint8_t)dpl, .db = 0, .s = 1, .l = 1, .g = 1,
 	};
 	struct kvm_segment data = {
-		.base = 0, .limit = 0xffffffff, .selector = GUEST_SEL_UDATA,
-		.type = 3, .present = 1, .dpl = 3, .db = 1, .s = 1, .l = 0, .g = 1,
+		.base = 0, .limit = 0xffffffff,
+		.selector = dpl ? GUEST_SEL_UDATA : GUEST_SEL_KDATA,
+		.type = 3, .present = 1, .dpl = (uint8_t)dpl, .db = 1, .s = 1, .l = 0, .g = 1,
 	};
 
 	s->cs = code;
@@ -250,7 +267,7 @@ int guest_vcpu_boot(struct vcpu *vcpu, const struct guest_config *cfg)
 	r = vcpu_get_sregs(vcpu, &sregs);
 	if (r < 0)
 		return r;
-	guest_user_segments(&sregs);
+	guest_segments(&sregs, cfg->program == GUEST_NESTED ? 0 : 3);
 	sregs.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
 	sregs.cr3 = GUEST_PML4_GPA;
 	sregs.cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;

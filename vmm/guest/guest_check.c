@@ -80,3 +80,30 @@ uint64_t guest_toucher_simulate(uint64_t seed, unsigned int index, void *mem, ui
 	}
 	return acc;
 }
+
+uint64_t guest_nested_simulate(uint64_t seed, void *mem, uint64_t size, uint64_t count)
+{
+	uint64_t *data = mem, words = size / 8, sum = GUEST_FNV_OFFSET, digest = GUEST_FNV_OFFSET;
+	uint64_t k, i, *w;
+
+	for (k = 1; k <= count; k++) {
+		w = &data[guest_nested_word(seed, k, words)];
+		*w = guest_nested_update(*w, guest_nested_msr(seed, k));
+		sum = guest_fnv_fold(sum, *w);
+	}
+	for (i = 0; i < words; i++)
+		digest = guest_fnv_fold(digest, data[i]);
+	return guest_nested_result(sum, digest);
+}
+
+const char *guest_nested_status(uint32_t status)
+{
+	switch (status) {
+	case 0: return "ok";
+	case GUEST_NESTED_NO_SVM: return "this vCPU's CPUID has no SVM: the nested guest needs a "
+					 "KVM that offers nested virtualization (kvm_amd nested=1)";
+	case GUEST_NESTED_BAD_EXIT: return "an unexpected #VMEXIT of the nested guest (the result "
+					   "holds its code and exit_info_1)";
+	default: return "the hypervisor counted errors in its nested guest's work";
+	}
+}

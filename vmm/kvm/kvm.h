@@ -147,6 +147,11 @@ struct vcpu {
 	 * names a faulting thread by it, so a watchdog maps a stuck fault to this vCPU.
 	 */
 	_Atomic pid_t run_tid;
+	/*
+	 * KVM_RUN calls that have returned. 0 while the first one runs: a fault on run_tid then is
+	 * one of the first run's (where KVM maps the pages it deferred from the restore).
+	 */
+	_Atomic uint64_t runs_returned;
 	/* vcpu_thread_start() */
 	bool thread_started;
 	pthread_t thread;

@@ -39,7 +39,10 @@ static void vcpu_set_immediate_exit(struct vcpu *vcpu, bool on)
 
 int __vcpu_run(struct vcpu *vcpu)
 {
-	return __vcpu_ioctl_val(vcpu, KVM_RUN, 0);
+	int r = __vcpu_ioctl_val(vcpu, KVM_RUN, 0);
+
+	atomic_fetch_add(&vcpu->runs_returned, 1);
+	return r;
 }
 
 int vcpu_complete_io(struct vcpu *vcpu)

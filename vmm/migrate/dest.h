@@ -28,6 +28,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "dest_faults.h"
 #include "machine.h"
 #include "migrate.h"
 #include "pager.h"
@@ -62,11 +63,13 @@ struct received_digest {
 /* Each restore ioctl as it ran, for the report; and the watchdog told which one runs. */
 struct restore_log {
 	struct watchdog *wd;
+	struct restore_faults *faults;
 	unsigned int n;
 	struct {
 		const char *ioctl;
 		uint32_t vcpu;
 		uint64_t ns;
+		uint32_t faults; /* pages faulted inside it, served by the listener */
 	} steps[DEST_MAX_RESTORE_STEPS];
 };
 
@@ -102,6 +105,7 @@ struct dest_session {
 	struct vcpu_state *vcpu_states[GUEST_MAX_VCPUS];
 	size_t state_bytes;
 	struct restore_log restore;
+	struct restore_faults faults;
 	pid_t restore_tid;
 	bool guest_ok, digest_match;
 	char guest_check[256];

@@ -37,7 +37,8 @@ static void write_outcome(struct json *j, const struct dest_session *s)
 {
 	json_kv_i64(j, "status", s->status);
 	json_kv_str(j, "failure", s->failure);
-	json_kv_str(j, "failed_in", s->state == DEST_FAILED ? dest_state_name(s->failed_in) : "");
+	/* failed_in is DEST_DONE until a failure; a watchdog stall reports from its own thread. */
+	json_kv_str(j, "failed_in", s->failed_in != DEST_DONE ? dest_state_name(s->failed_in) : "");
 	json_kv_str(j, "guest", guest_image(s->guest.program)->name);
 	json_kv_u64(j, "vcpus", s->guest.nr_vcpus);
 	json_kv_bool(j, "guest_ok", s->guest_ok);
@@ -110,9 +111,11 @@ static void write_restore(struct json *j, const struct dest_session *s,
 		json_kv_str(j, "ioctl", log->steps[i].ioctl);
 		json_kv_i64(j, "vcpu", log->steps[i].vcpu == RESTORE_VM ? -1 : (int)log->steps[i].vcpu);
 		json_kv_double(j, "us", (double)log->steps[i].ns / 1e3, 1);
+		json_kv_u64(j, "faults", log->steps[i].faults);
 		json_object_end(j);
 	}
 	json_array_end(j);
+	restore_faults_write_json(&s->faults, j);
 }
 
 void dest_write_report(struct dest_session *s)
@@ -122,6 +125,12 @@ void dest_write_report(struct dest_session *s)
 	struct json j;
 	FILE *f;
 
+	if (s->pager)
+		pager_get_stats(s->pager, &st);
+	if (s->pager && log_max_level >= LOG_INFO) {
+		pager_stats_write_summary(&st, stderr);
+		restore_faults_write_table(&s->faults, stderr);
+	}
 	if (!path)
 		return;
 	f = json_output_open(path);
@@ -129,8 +138,6 @@ void dest_write_report(struct dest_session *s)
 		pr_err("cannot write %s: %s", path, strerror(errno));
 		return;
 	}
-	if (s->pager)
-		pager_get_stats(s->pager, &st);
 	json_init(&j, f);
 	json_object_begin(&j);
 	write_outcome(&j, s);
@@ -142,6 +149,4 @@ void dest_write_report(struct dest_session *s)
 	pager_stats_write_json(&st, f);
 	json_object_end(&j);
 	json_output_close(f);
-	if (s->pager && log_max_level >= LOG_INFO)
-		pager_stats_write_summary(&st, stderr);
 }

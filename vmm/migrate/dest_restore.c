@@ -31,18 +31,21 @@ static void on_install(void *opaque, uint32_t region, uint64_t first, uint64_t n
 static void restore_begin(void *opaque, uint32_t vcpu_id, const char *ioctl)
 {
 	struct restore_log *log = opaque;
+	int vcpu = vcpu_id == RESTORE_VM ? -1 : (int)vcpu_id;
 
-	watchdog_enter(log->wd, ioctl, vcpu_id == RESTORE_VM ? -1 : (int)vcpu_id);
+	restore_faults_enter(log->faults, ioctl, vcpu);
+	watchdog_enter(log->wd, ioctl, vcpu);
 }
 
 static void restore_end(void *opaque, uint32_t vcpu_id, const char *ioctl, int err,
 			uint64_t elapsed_ns)
 {
 	struct restore_log *log = opaque;
+	uint32_t faults = restore_faults_leave(log->faults);
 
 	watchdog_leave(log->wd);
 	if (log->n < DEST_MAX_RESTORE_STEPS)
-		log->steps[log->n++] = (typeof(log->steps[0])){ ioctl, vcpu_id, elapsed_ns };
+		log->steps[log->n++] = (typeof(log->steps[0])){ ioctl, vcpu_id, elapsed_ns, faults };
 	pr_debug("restore: %s (vCPU %d) %s in %.1f us", ioctl,
 		 vcpu_id == RESTORE_VM ? -1 : (int)vcpu_id, err ? "failed" : "done",
 		 (double)elapsed_ns / 1e3);
@@ -98,6 +101,9 @@ static int register_memory(struct dest_session *s)
 	popts.log_fn = log_forward;
 	popts.log_opaque = "libpager";
 	popts.log_level = (int)log_max_level;
+	/* Each fault of the restore and of the vCPUs' first runs, page by page, for the report. */
+	popts.on_fault = restore_faults_on_fault;
+	popts.on_fault_opaque = &s->faults;
 	ret = pager_create(&popts, &s->pager);
 	for (i = 0; !ret && i < GUEST_NR_REGIONS; i++)
 		ret = pager_add_region(s->pager, i, s->m->mem[i], s->layout.regions[i].size);
@@ -118,8 +124,16 @@ int dest_build(struct dest_session *s)
 	return 0;
 }
 
-/* The listener: every restore ioctl from now on can fault a page through it. */
-static int start_listener(struct dest_session *s)
+/* For the watchdog's report: what the state being restored says lives at a page. */
+static const char *page_what(void *opaque, uint64_t gpa)
+{
+	const struct dest_session *s = opaque;
+
+	return restore_faults_page_what(&s->faults, gpa);
+}
+
+/* The watchdog: from now on a restore ioctl or vCPU blocked on a page is reported. */
+static int start_watchdog(struct dest_session *s)
 {
 	struct watchdog_config wcfg = {
 		.bound_ms = s->o->watchdog_ms,
@@ -127,18 +141,29 @@ static int start_listener(struct dest_session *s)
 		.pager_grace_ms = DEST_SILENCE_TIMEOUT_MS + DEST_REQUEST_TIMEOUT_MS(s->o),
 		.on_stall = dest_watchdog_stalled,
 		.opaque = s,
+		.page_what = page_what,
 		.layout = &s->layout,
-		.vm = s->m->vm,
+		/* Its vCPUs are not created yet: the VM is set once they all exist. */
+		.vm = NULL,
 	};
 	int ret;
 
+	restore_faults_init(&s->faults, &s->layout, s->vcpu_states, s->guest.nr_vcpus);
 	ret = watchdog_start(&wcfg, &s->wd);
 	if (ret)
 		return dest_fail(s, MIG_EXIT_MIGRATION, ret, "starting the watchdog: %s",
 				 strerror(-ret));
 	s->restore.wd = s->wd;
+	s->restore.faults = &s->faults;
 	watchdog_set_pager(s->wd, s->pager);
-	ret = pager_start(s->pager, s->fds[0], s->fds[1]);
+	return 0;
+}
+
+/* The listener: every restore ioctl from now on can fault a page through it. */
+static int start_listener(struct dest_session *s)
+{
+	int ret = pager_start(s->pager, s->fds[0], s->fds[1]);
+
 	if (ret)
 		return dest_fail(s, MIG_EXIT_MIGRATION, ret, "starting the pager: %s",
 				 strerror(-ret));
@@ -152,7 +177,8 @@ static int start_listener(struct dest_session *s)
 	return 0;
 }
 
-/* The documented order (vmm/state/vcpu_state.h); the listener is already running. */
+/* The documented order (vmm/state/vcpu_state.h); the listener runs already (but with
+ * --x-restore-before-listener). */
 static int restore_state(struct dest_session *s)
 {
 	struct restore_hooks hooks = {
@@ -168,6 +194,8 @@ static int restore_state(struct dest_session *s)
 		ret = machine_add_vcpus(s->m);
 	if (ret)
 		return ret;
+	restore_faults_set_vcpus(&s->faults, s->m->vcpus, s->guest.nr_vcpus);
+	watchdog_set_vm(s->wd, s->m->vm);
 	s->restore_tid = gettid();
 	ret = vm_state_restore_devices(s->m->vm, &s->vm_state, &hooks);
 	for (i = 0; !ret && i < s->guest.nr_vcpus; i++)
@@ -182,17 +210,29 @@ static int restore_state(struct dest_session *s)
 int dest_restore(struct dest_session *s)
 {
 	uint64_t switchover_ns = s->entered_ns[DEST_STATE];
+	bool wrong_order = s->o->restore_before_listener;
 	int ret;
 
-	ret = start_listener(s);
+	ret = start_watchdog(s);
+	if (!ret && !wrong_order)
+		ret = start_listener(s);
 	if (ret)
 		return ret;
 	/* From here a thread can block for good on a page the source never sends. */
 	s->threads_may_hang = true;
+	if (wrong_order)
+		pr_warn("restoring the state BEFORE the listener runs (--x-restore-before-listener): "
+			"a restore ioctl that touches a missing page blocks until the watchdog "
+			"reports it");
 	ret = restore_state(s);
 	if (ret)
 		return dest_fail(s, MIG_EXIT_MIGRATION, ret, "restoring vCPU state: %s",
 				 strerror(-ret));
+	if (wrong_order) {
+		ret = start_listener(s);
+		if (ret)
+			return ret;
+	}
 	ret = vm_vcpus_start(s->m->vm);
 	if (ret)
 		return dest_fail(s, MIG_EXIT_SETUP, ret, "starting vCPUs: %s", strerror(-ret));

@@ -194,6 +194,19 @@ static int check_vcpu(struct machine *m, unsigned int i, char *why, size_t why_l
 		}
 		free(replay);
 		break;
+	case GUEST_NESTED:
+		replay = calloc(1, slice.size - GUEST_NESTED_AREA);
+		if (!replay)
+			return -ENOMEM;
+		expected = guest_nested_simulate(m->cfg.seed, replay, slice.size - GUEST_NESTED_AREA,
+						 m->cfg.count);
+		free(replay);
+		if (rep->done && rep->status) {
+			snprintf(why, why_len, "vCPU %u: nested guest status %#x: %s", i, rep->status,
+				 guest_nested_status(rep->status));
+			return -EINVAL;
+		}
+		break;
 	default:
 		snprintf(why, why_len, "unknown guest program");
 		return -EINVAL;

@@ -42,6 +42,11 @@ struct mig_source_opts {
 	unsigned int switch_after_ms;
 	/* Pre-copy rounds with dirty logging before the switch-over (0: pure post-copy). */
 	unsigned int precopy_rounds;
+	/*
+	 * With pre-copy: the pages written in the last round are sent again with the vCPUs
+	 * stopped instead of discarded, so the destination has every page at the switch-over.
+	 */
+	bool stop_and_copy;
 	struct pager_source_options serve;
 	int timeout_ms;
 	/* After a lost connection, how long to keep redialling the destination (0: fail). */
@@ -63,6 +68,11 @@ struct mig_dest_opts {
 	/* After a lost connection, how long to wait for the source to reconnect (0: fail). */
 	unsigned int reconnect_timeout_ms;
 	const char *json_path;
+	/*
+	 * For tests only: restore the state before the listener starts, breaking the rule on
+	 * purpose, so that the watchdog's report of a restore ioctl blocked on a page is shown.
+	 */
+	bool restore_before_listener;
 	/* The session token and the most memory a layout may claim (max_memory). */
 	struct pager_handshake handshake;
 };

@@ -58,7 +58,13 @@ static int stop_guest(struct machine *m)
 	int ret = machine_stop(m);
 
 	for (i = 0; !ret && i < m->cfg.nr_vcpus; i++) {
-		if (m->monitor.vcpu[i].done) {
+		const struct guest_report *rep = &m->monitor.vcpu[i];
+
+		if (rep->done && m->cfg.program == GUEST_NESTED && rep->status) {
+			pr_err("vCPU %u: the nested guest stopped with status %#x: %s", i,
+			       rep->status, guest_nested_status(rep->status));
+			ret = -EINVAL;
+		} else if (rep->done) {
 			pr_err("vCPU %u finished before the switch-over: nothing left to migrate "
 			       "mid-run (switch earlier, or give the guest more work)", i);
 			ret = -EINVAL;
@@ -143,7 +149,8 @@ static int switch_over(struct source_run *run)
 	}
 	ret = stop_guest(run->m);
 	if (!ret && o->precopy_rounds)
-		ret = mig_source_precopy_discard(run);
+		ret = o->stop_and_copy ? mig_source_precopy_final(run) :
+					 mig_source_precopy_discard(run);
 	if (ret)
 		return ret;
 	run->stopped_ns = clock_now_ns();

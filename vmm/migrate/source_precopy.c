@@ -79,3 +79,26 @@ int mig_source_precopy_discard(struct source_run *run)
 	}
 	return 0;
 }
+
+int mig_source_precopy_final(struct source_run *run)
+{
+	struct machine *m = run->m;
+	uint64_t sent, total = 0;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < GUEST_NR_REGIONS; i++) {
+		ret = vm_dirty_log_get(m->vm, m->regions[i].slot, run->dirty_bitmaps[i]);
+		if (!ret)
+			ret = pager_source_precopy(run->src, run->fds[0], i, run->dirty_bitmaps[i],
+						   &sent);
+		if (!ret)
+			ret = vm_dirty_log_disable(m->vm, m->regions[i].slot);
+		if (ret)
+			return ret;
+		total += sent;
+	}
+	run->precopy_sent += total;
+	pr_info("stop-and-copy: %" PRIu64 " pages written in the last round, sent again", total);
+	return 0;
+}

@@ -45,6 +45,7 @@ struct watchdog {
 	const struct pager_layout *layout;
 	void (*on_stall)(const char *report, void *opaque);
 	void *opaque;
+	const char *(*page_what)(void *opaque, uint64_t gpa);
 
 	pthread_mutex_t lock;
 	pthread_cond_t wake; /* on CLOCK_MONOTONIC, like clock_now_ns() */
@@ -92,11 +93,14 @@ static void report_page(struct report *rep, const struct watchdog *wd,
 {
 	const struct pager_layout *layout = wd->layout;
 
-	if (layout && w->region < layout->n_regions)
-		report_add(rep, "guest page 0x%llx (region %u offset 0x%llx)",
-			   (unsigned long long)(layout->regions[w->region].gpa + w->offset),
-			   w->region, (unsigned long long)w->offset);
-	else
+	if (layout && w->region < layout->n_regions) {
+		uint64_t gpa = layout->regions[w->region].gpa + w->offset;
+		const char *what = wd->page_what ? wd->page_what(wd->opaque, gpa) : NULL;
+
+		report_add(rep, "guest page 0x%llx (region %u offset 0x%llx%s%s)",
+			   (unsigned long long)gpa, w->region, (unsigned long long)w->offset,
+			   what ? ": " : "", what ? what : "");
+	} else
 		report_add(rep, "the page at host address %p (region %u offset 0x%llx)", w->addr,
 			   w->region, (unsigned long long)w->offset);
 }
@@ -331,6 +335,7 @@ int watchdog_start(const struct watchdog_config *cfg, struct watchdog **out)
 	wd->layout = cfg->layout;
 	wd->on_stall = cfg->on_stall;
 	wd->opaque = cfg->opaque;
+	wd->page_what = cfg->page_what;
 	wd->pager = cfg->pager;
 	wd->vm = cfg->vm;
 	wd->last_progress_ns = clock_now_ns();

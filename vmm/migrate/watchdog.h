@@ -48,6 +48,11 @@ struct watchdog_config {
 	 * The exit is _exit() after fflush(NULL): no atexit handler can wait on a stuck thread. */
 	void (*on_stall)(const char *report, void *opaque);
 	void *opaque;
+	/*
+	 * What lives at a guest page, for the report ("kvmclock system time"), or NULL: e.g. what
+	 * the vCPU state being restored points at there. May itself be NULL. Called with opaque.
+	 */
+	const char *(*page_what)(void *opaque, uint64_t gpa);
 };
 
 #define WATCHDOG_EXIT_STALL 4

@@ -104,6 +104,27 @@ void vcpu_state_free(struct vcpu_state *st);
  */
 int vcpu_state_save(struct vcpu *vcpu, struct vcpu_state *st);
 
+/*
+ * A guest-physical area a vCPU's state points KVM at (vcpu_state_pages.c): the paravirtual
+ * areas of its MSRs (kvmclock, steal time, async PF, PV EOI), the SVM host save area, and, for
+ * a vCPU saved in guest mode, what its nested state refers to (SVM: vmcb12, the MSR and I/O
+ * permission maps; VMX: the VMXON region, vmcs12 and the pages vmcs12 names). Restoring the
+ * state makes KVM touch some of them, inside the restore ioctl or at the first KVM_RUN: a
+ * destination names the pages its restore faulted on with it.
+ */
+struct vcpu_state_page {
+	uint64_t gpa;
+	uint32_t len; /* bytes */
+	const char *what;
+};
+/* Fills up to max entries; returns how many there are (may exceed max). */
+unsigned int vcpu_state_guest_pages(const struct vcpu_state *st, struct vcpu_state_page *out,
+				    unsigned int max);
+/* What the 4 KiB page holding gpa is, among pages[0..n): NULL if none. */
+const char *vcpu_state_page_of(const struct vcpu_state_page *pages, unsigned int n,
+			       uint64_t gpa);
+#define VCPU_STATE_MAX_PAGES 16
+
 /* One restore step: ioctl is its name for logs and watchdogs. */
 struct vcpu_restore_step {
 	const char *ioctl;

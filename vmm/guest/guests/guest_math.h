@@ -62,4 +62,37 @@ static inline uint64_t guest_toucher_offset(uint64_t r, uint64_t pages)
 	return page * 4096 + word * 8;
 }
 
+/* Nested guest (guest_abi.h): what the hypervisor answers to step k's RDMSR. */
+static inline uint64_t guest_nested_msr(uint64_t seed, uint64_t k)
+{
+	return guest_mix64(seed ^ (k * 0xd1b54a32d192ed03ull));
+}
+
+/* Nested guest: the word step k updates, of words in its data. */
+static inline uint64_t guest_nested_word(uint64_t seed, uint64_t k, uint64_t words)
+{
+	return guest_mix64(seed + k) % words;
+}
+
+/*
+ * Nested guest: the new value of the word. The rounds keep the nested guest busy between
+ * exits, so that a vCPU stopped at a random moment is most likely in guest mode.
+ */
+#define GUEST_NESTED_ROUNDS 256
+static inline uint64_t guest_nested_update(uint64_t old, uint64_t msr_value)
+{
+	uint64_t x = old ^ msr_value;
+	unsigned int i;
+
+	for (i = 0; i < GUEST_NESTED_ROUNDS; i++)
+		x = guest_mix64(x);
+	return x;
+}
+
+/* The hypervisor's result: its fold of every word it checked, then of every data word. */
+static inline uint64_t guest_nested_result(uint64_t sum, uint64_t digest)
+{
+	return sum ^ (digest * GUEST_FNV_PRIME);
+}
+
 #endif
