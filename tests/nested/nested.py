@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""The nested suite: KVM_SET_NESTED_STATE for real, inside a nested-capable KVM.
+
+This host's KVM has no nested state (or no KVM at all); a Linux guest of QEMU in software
+emulation (TCG) with an AMD-V CPU model has one (kvm_amd nested=1). This script builds the
+project's programs statically, packs them with busybox and Debian's KVM modules into an
+initramfs (mkinitramfs.sh), boots it in qemu-system-x86_64 -accel tcg -cpu max, lets
+scenario.sh migrate the nested guest there case by case, and judges what each case printed.
+
+    nested.py --source DIR --build DIR [--cases a,b] [--modules DIR] [--label NAME]
+
+--modules: kvm.ko and kvm-amd.ko to load instead of the installed ones (a patched KVM).
+Exit 0 pass, 1 fail. Nothing here skips: qemu, the kernel and busybox are Debian packages
+that scripts/deps installs, and a missing one is a failure that says which.
+"""
+import argparse
+import glob
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import judge  # noqa: E402
+
+BOOT_BOUND_S = 600  # the whole boot, every case and the power-off
+STATIC_PROGRAMS = ["tools/vmm-source", "tools/vmm-dest", "tools/vmm-caps", "tools/pager-relay"]
+
+
+def fail(msg):
+    print("FAIL: " + msg)
+    sys.exit(1)
+
+
+def find_kernel():
+    """The newest installed Debian kernel image whose modules (kvm-amd among them) are there
+    too: the initramfs loads that kernel's own modules, so the versions must be equal."""
+    images = sorted(glob.glob("/boot/vmlinuz-*"), key=os.path.getmtime, reverse=True)
+    if not images:
+        fail("no kernel image in /boot: install linux-image-amd64 (scripts/deps does)")
+    for image in images:
+        ver = image[len("/boot/vmlinuz-"):]
+        if glob.glob("/lib/modules/%s/kernel/arch/x86/kvm/kvm-amd.ko*" % ver):
+            return image, ver
+    fail("the kernel images in /boot (%s) have no matching modules in /lib/modules (%s): "
+         "the image and its modules must be the same version (reinstall linux-image-amd64)"
+         % (", ".join(os.path.basename(i) for i in images),
+            ", ".join(os.listdir("/lib/modules")) if os.path.isdir("/lib/modules") else "none"))
+
+
+def build_static(source, build):
+    """The programs linked statically (libpager included), in a build tree of their own."""
+    d = os.path.join(build, "nested-static")
+    if not os.path.isdir(d):
+        r = subprocess.run(["meson", "setup", d, source, "-Dstatic_programs=enabled",
+                            "-Dtests=disabled", "--prefer-static"],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        if r.returncode:
+            fail("meson setup of the static build failed:\n" + r.stdout[-3000:])
+    r = subprocess.run(["ninja", "-C", d] + STATIC_PROGRAMS, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True)
+    if r.returncode:
+        fail("the static build failed:\n" + r.stdout[-3000:])
+    return d
+
+
+def boot(kernel, initrd, cases, log_path):
+    """Boots the initramfs under TCG; returns the serial console's text (bounded)."""
+    qemu = shutil.which("qemu-system-x86_64")
+    if not qemu:
+        fail("qemu-system-x86_64 not found: install qemu-system-x86 (scripts/deps does)")
+    argv = [qemu, "-accel", "tcg", "-cpu", "max", "-m", "1024", "-smp", "1", "-nodefaults",
+            "-nographic", "-serial", "stdio", "-no-reboot", "-kernel", kernel, "-initrd", initrd,
+            "-append", "console=ttyS0 quiet panic=-1 nested.cases=" + cases]
+    start = time.monotonic()
+    with open(log_path, "w") as log:
+        try:
+            subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                           timeout=BOOT_BOUND_S)
+        except subprocess.TimeoutExpired:
+            fail("the QEMU guest did not power off within %d s (console: %s)"
+                 % (BOOT_BOUND_S, log_path))
+    text = open(log_path, errors="replace").read().replace("\r", "")
+    print("QEMU TCG guest: booted, ran its cases and powered off in %.1f s"
+          % (time.monotonic() - start))
+    return text
+
+
+def parse(text):
+    """The cases as scenario.sh printed them: {name: Case}, and the L1's vmm-caps JSON."""
+    cases, caps = {}, None
+    for line in text.splitlines():
+        m = re.match(r"NESTED-CASE (\S+) BEGIN", line)
+        if m:
+            cases[m.group(1)] = judge.Case(m.group(1))
+            continue
+        m = re.match(r"NESTED-CASE (\S+) END dest=(\S+) source=(\S+) relay=(\S+)", line)
+        if m and m.group(1) in cases:
+            c = cases[m.group(1)]
+            c.ended = True
+            c.rc = {"dest": m.group(2), "source": m.group(3), "relay": m.group(4)}
+            continue
+        m = re.match(r"NESTED-LOG (\S+) (\S+): (.*)", line)
+        if m and m.group(1) in cases:
+            cases[m.group(1)].logs.setdefault(m.group(2), []).append(m.group(3))
+            continue
+        m = re.match(r"NESTED-JSON (\S+) (\S+) (.*)", line)
+        if m:
+            try:
+                doc = json.loads(m.group(3))
+            except json.JSONDecodeError as e:
+                doc = {"_unparsable": str(e)}
+            if m.group(1) == "caps":
+                caps = doc
+            elif m.group(1) in cases:
+                cases[m.group(1)].json[m.group(2)] = doc
+    return cases, caps
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--source", required=True)
+    ap.add_argument("--build", required=True)
+    ap.add_argument("--cases", default=",".join(judge.CASES))
+    ap.add_argument("--modules", help="kvm.ko and kvm-amd.ko to load instead of the installed")
+    ap.add_argument("--label", default="stock", help="what the modules are, for the tables")
+    args = ap.parse_args()
+
+    kernel, kver = find_kernel()
+    static = build_static(os.path.abspath(args.source), os.path.abspath(args.build))
+    work = tempfile.mkdtemp(prefix="nested-", dir=os.path.abspath(args.build))
+    initrd = os.path.join(work, "initrd.gz")
+    argv = ["bash", os.path.join(os.path.dirname(os.path.abspath(__file__)), "mkinitramfs.sh"),
+            kver, static, os.path.join(os.path.dirname(os.path.abspath(__file__)), "scenario.sh"),
+            initrd]
+    if args.modules:
+        argv.append(os.path.abspath(args.modules))
+    r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if r.returncode:
+        fail("building the initramfs failed:\n" + r.stdout)
+    print("kernel %s (%s), KVM modules: %s" % (kver, kernel, args.modules or "installed (stock)"))
+    log_path = os.path.join(work, "console.log")
+    text = boot(kernel, initrd, args.cases, log_path)
+    if "NESTED-DONE" not in text:
+        print(text[-4000:])
+        fail("the scenario did not finish (console: %s)" % log_path)
+    cases, caps = parse(text)
+    failures = judge.judge_all(cases, caps, args.cases.split(","), args.label)
+    if failures:
+        print("\nconsole: " + log_path)
+        for f in failures:
+            print("FAIL: " + f)
+        return 1
+    shutil.rmtree(work, ignore_errors=True)
+    print("PASS: %d nested cases (%s KVM)" % (len(args.cases.split(",")), args.label))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
