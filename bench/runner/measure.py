@@ -231,7 +231,9 @@ def _demand_only_end(c, d):
 def run_migration(build, c):
     """A live migration of a KVM guest: its faults come from vCPUs (and KVM itself)."""
     if not os.access("/dev/kvm", os.R_OK | os.W_OK):
-        return {"status": "failed", "reason": "no /dev/kvm"}
+        # Said, not hidden: the row reads "skipped: no /dev/kvm" and check.py allows it only
+        # on a machine without the device.
+        return {"status": "skipped", "reason": "no /dev/kvm on this machine"}
     with tempfile.TemporaryDirectory(prefix="bench-kvm-") as work:
         src_cmd, dst_cmd = _migration_commands(build, c, work)
         dst = procs.start(dst_cmd)

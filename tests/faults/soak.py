@@ -167,7 +167,10 @@ def main():
     args = ap.parse_args()
     build = os.path.realpath(args.build)
     if args.vmm and not faultlib.have_kvm():
-        sys.exit("--vmm needs /dev/kvm")
+        # The fill schedules need no KVM: they still run, all of them.
+        print("soak: no /dev/kvm on this machine: the live-migration runs are left out, every "
+              "run is a fill")
+        args.vmm = False
     counts, wrong = {}, 0
     seeds = range(args.first_seed, args.first_seed + args.runs)
     with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
