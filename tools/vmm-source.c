@@ -32,9 +32,9 @@ static void usage(FILE *out)
 		"      --switch-after MS    switch over after MS of running (default 300)\n"
 		"      --precopy-rounds N   first send memory while the guest runs, then the pages\n"
 		"                           it wrote, N rounds at most (default 0: pure post-copy)\n"
-		"      --stop-and-copy      with --precopy-rounds: send the pages written in the\n"
-		"                           last round with the vCPUs stopped, so the destination\n"
-		"                           has every page at the switch-over (pre-copy proper)\n"
+		"      --stop-and-copy      send memory with the vCPUs stopped, so the destination\n"
+		"                           has every page at the switch-over: every page, or after\n"
+		"                           --precopy-rounds the pages written in the last round\n"
 		"      --no-push            serve demand requests only\n"
 		"      --prepage PAGES      pages pushed after each demanded page (default 64)\n"
 		"      --timeout MS         bound on each phase (default 60000)\n"
@@ -167,8 +167,6 @@ static void parse_options(int argc, char **argv, struct mig_source_opts *o,
 		o->guest.count = 4ull << 20;
 	if (!count_given && o->guest.program == GUEST_NESTED)
 		o->guest.count = 4096;
-	if (o->stop_and_copy && !o->precopy_rounds)
-		die("--stop-and-copy needs --precopy-rounds");
 }
 
 int main(int argc, char **argv)

@@ -43,8 +43,9 @@ struct mig_source_opts {
 	/* Pre-copy rounds with dirty logging before the switch-over (0: pure post-copy). */
 	unsigned int precopy_rounds;
 	/*
-	 * With pre-copy: the pages written in the last round are sent again with the vCPUs
-	 * stopped instead of discarded, so the destination has every page at the switch-over.
+	 * Memory sent with the vCPUs stopped, so the destination has every page at the
+	 * switch-over: after pre-copy rounds the pages written in the last one (instead of
+	 * discarding them there), without rounds every page.
 	 */
 	bool stop_and_copy;
 	struct pager_source_options serve;

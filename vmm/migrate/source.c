@@ -148,9 +148,10 @@ static int switch_over(struct source_run *run)
 		return ret;
 	}
 	ret = stop_guest(run->m);
-	if (!ret && o->precopy_rounds)
-		ret = o->stop_and_copy ? mig_source_precopy_final(run) :
-					 mig_source_precopy_discard(run);
+	if (!ret && o->stop_and_copy)
+		ret = mig_source_precopy_final(run);
+	else if (!ret && o->precopy_rounds)
+		ret = mig_source_precopy_discard(run);
 	if (ret)
 		return ret;
 	run->stopped_ns = clock_now_ns();

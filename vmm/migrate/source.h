@@ -58,7 +58,10 @@ int mig_source_send_state(struct source_run *run);
 int mig_source_precopy(struct source_run *run);
 /* After the vCPUs stopped: the pages written since the last round are stale over there. */
 int mig_source_precopy_discard(struct source_run *run);
-/* Or, stop-and-copy: those pages are sent again, final now that nothing runs. */
+/*
+ * Or, stop-and-copy: those pages are sent again, final now that nothing runs (without rounds:
+ * every page).
+ */
 int mig_source_precopy_final(struct source_run *run);
 
 void mig_source_write_report(const struct source_run *run, int status);

@@ -87,18 +87,22 @@ int mig_source_precopy_final(struct source_run *run)
 	unsigned int i;
 	int ret;
 
+	bool rounds = run->o->precopy_rounds > 0;
+
 	for (i = 0; i < GUEST_NR_REGIONS; i++) {
-		ret = vm_dirty_log_get(m->vm, m->regions[i].slot, run->dirty_bitmaps[i]);
+		/* After rounds, the pages written since the last; with none, every page. */
+		ret = rounds ? vm_dirty_log_get(m->vm, m->regions[i].slot, run->dirty_bitmaps[i]) : 0;
 		if (!ret)
-			ret = pager_source_precopy(run->src, run->fds[0], i, run->dirty_bitmaps[i],
-						   &sent);
-		if (!ret)
+			ret = pager_source_precopy(run->src, run->fds[0], i,
+						   rounds ? run->dirty_bitmaps[i] : NULL, &sent);
+		if (!ret && rounds)
 			ret = vm_dirty_log_disable(m->vm, m->regions[i].slot);
 		if (ret)
 			return ret;
 		total += sent;
 	}
 	run->precopy_sent += total;
-	pr_info("stop-and-copy: %" PRIu64 " pages written in the last round, sent again", total);
+	pr_info("stop-and-copy: %" PRIu64 " pages sent with the vCPUs stopped%s", total,
+		rounds ? " (written in the last round)" : "");
 	return 0;
 }

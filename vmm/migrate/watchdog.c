@@ -215,7 +215,8 @@ static bool watchdog_check(struct watchdog *wd, const struct watched_ioctl *io,
 	pthread_mutex_lock(&wd->targets_lock);
 	now = clock_now_ns();
 	bound = wd->bound_ns;
-	if (wd->pager && pager_state(wd->pager) != PAGER_STATE_IDLE)
+	/* The grace is for a pager that may still recover a page; a failed one never will. */
+	if (wd->pager && pager_state(wd->pager) == PAGER_STATE_RUNNING)
 		bound += wd->pager_grace_ns;
 	/*
 	 * A slow link may hold one page past the bound while others keep arriving: that is a

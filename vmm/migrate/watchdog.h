@@ -35,9 +35,10 @@ struct watchdog;
 struct watchdog_config {
 	unsigned int bound_ms;                 /* 0: default 2000 */
 	/*
-	 * Once the pager's listener runs, a wait may last this much longer: an unanswered request
+	 * While the pager's listener runs, a wait may last this much longer: an unanswered request
 	 * is the pager's to recover (it asks again, and takes a silent connection as lost), not
-	 * an ordering stall. Before the listener runs, the bound alone counts.
+	 * an ordering stall. Before the listener runs, or once the pager failed (no page will
+	 * come), the bound alone counts.
 	 */
 	unsigned int pager_grace_ms;
 	struct pager *pager;                   /* may be NULL until watchdog_set_pager() */
