@@ -6,8 +6,8 @@ judge_all() prints, for every case, the table of the nested state's pages (each 
 restore ioctl or first KVM_RUN during which it faulted) and returns the failures, in words.
 """
 
-CASES = ["demand", "precopy", "wrong-order", "wrong-order-deferred", "cut-first-fault",
-         "faults"]
+CASES = ["demand", "demand-2vcpu", "precopy", "wrong-order", "wrong-order-deferred",
+         "cut-first-fault", "source-killed", "faults"]
 
 FIRST_RUN = "KVM_RUN (first)"
 SET_NESTED = "KVM_SET_NESTED_STATE"
@@ -127,11 +127,14 @@ def check_nested_faults(c, dest, patched):
                "(KVM_REQ_GET_NESTED_STATE_PAGES): %s" % msrpm)
         c.that(steps.get(SET_NESTED, {}).get("faults", 1) == 0,
                "stock KVM_SET_NESTED_STATE touches no guest page: %s" % steps.get(SET_NESTED))
-    c.that(len({f["gpa"] for f in msrpm}) == 2,
-           "both pages of the MSR permission map must fault (KVM reads its offsets in both): %s"
-           % msrpm)
+    vcpus = len(dest.get("state_pages", []))
+    c.that(len({f["gpa"] for f in msrpm}) == 2 * vcpus,
+           "both pages of each vCPU's MSR permission map must fault (KVM reads its offsets in "
+           "both): %s" % msrpm)
     for what in (VMCB12, IOPM):
-        c.that(faulted(dest, what), "%s must fault through the listener in the first run" % what)
+        c.that(len({f["gpa"] for f in faulted(dest, what)}) == vcpus,
+               "each vCPU's %s must fault through the listener in the first run: %s"
+               % (what, faulted(dest, what)))
 
 
 def judge_case(case, label):
@@ -140,10 +143,10 @@ def judge_case(case, label):
     dest = case.json.get("dest", {})
     if not c.that(case.ended, "did not end (the scenario was cut off)"):
         return c.failures
-    if case.name in ("demand", "cut-first-fault", "faults"):
+    if case.name in ("demand", "demand-2vcpu", "cut-first-fault", "faults"):
         check_migrated(c, case, dest)
         check_guest_mode(c, dest)
-        if case.name == "demand":
+        if case.name.startswith("demand"):
             check_nested_faults(c, dest, patched)
         if case.name == "cut-first-fault":
             c.that(dest.get("pager", {}).get("reconnects", 0) >= 1,
@@ -180,6 +183,23 @@ def judge_case(case, label):
             msrpm = [g for g, w in pages.items() if w == MSRPM]
             c.that(msrpm and ("guest page " + msrpm[0]) in failure,
                    "the report must name the MSR permission map page %s: %r" % (msrpm, failure))
+    elif case.name == "source-killed":
+        # The page never comes: the pager gives up after the reconnect bound; whoever waits
+        # (the restoring thread in KVM_SET_NESTED_STATE, or the vCPU) ends with a clear error.
+        failure = dest.get("failure", "")
+        gone = "did not come back" in failure
+        if patched:
+            c.that(case.rc.get("dest") == "4" and failure.startswith(
+                "watchdog: %s on vCPU 0" % SET_NESTED) and "the pager failed" in failure and gone,
+                   "vmm-dest must exit 4, the watchdog naming KVM_SET_NESTED_STATE and the "
+                   "source that never came back: exit %s, %r" % (case.rc.get("dest"), failure))
+        else:
+            c.that(case.rc.get("dest") == "2" and gone,
+                   "vmm-dest must exit 2 naming the source that never came back: exit %s, %r"
+                   % (case.rc.get("dest"), failure))
+        c.that(case.rc.get("source") not in ("0", "124", "143"),
+               "vmm-source was killed, yet exited %s" % case.rc.get("source"))
+        c.that(dest.get("guest_ok") is not True, "a guest check cannot pass without its pages")
     elif case.name == "wrong-order-deferred":
         # Stock: the deferral hides the wrong order, the pages fault once the listener runs.
         check_migrated(c, case, dest)

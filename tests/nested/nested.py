@@ -8,9 +8,10 @@ project's programs statically, packs them with busybox and Debian's KVM modules 
 initramfs (mkinitramfs.sh), boots it in qemu-system-x86_64 -accel tcg -cpu max, lets
 scenario.sh migrate the nested guest there case by case, and judges what each case printed.
 
-    nested.py --source DIR --build DIR [--cases a,b] [--modules DIR] [--label NAME]
+    nested.py --source DIR --build DIR [--cases a,b] [--modules DIR] [--label NAME] [--keep]
 
---modules: kvm.ko and kvm-amd.ko to load instead of the installed ones (a patched KVM).
+--modules: kvm.ko and kvm-amd.ko to load instead of the installed ones (a patched KVM);
+--patched: those of kvm-patch/ (build.sh builds them, or takes them from its cache).
 Exit 0 pass, 1 fail. Nothing here skips: qemu, the kernel and busybox are Debian packages
 that scripts/deps installs, and a missing one is a failure that says which.
 """
@@ -129,10 +130,21 @@ def main():
     ap.add_argument("--build", required=True)
     ap.add_argument("--cases", default=",".join(judge.CASES))
     ap.add_argument("--modules", help="kvm.ko and kvm-amd.ko to load instead of the installed")
+    ap.add_argument("--patched", action="store_true",
+                    help="build (or take from the cache) the KVM of kvm-patch/ and load it")
     ap.add_argument("--label", default="stock", help="what the modules are, for the tables")
+    ap.add_argument("--keep", action="store_true", help="keep the console log and initramfs")
     args = ap.parse_args()
 
     kernel, kver = find_kernel()
+    if args.patched:
+        r = subprocess.run(["bash", os.path.join(os.path.abspath(args.source), "kvm-patch",
+                                                 "build.sh"), kver],
+                           stdout=subprocess.PIPE, text=True)
+        if r.returncode:
+            fail("kvm-patch/build.sh could not build the patched KVM modules (above)")
+        args.modules = r.stdout.strip().splitlines()[-1]
+        args.label = "patched"
     static = build_static(os.path.abspath(args.source), os.path.abspath(args.build))
     work = tempfile.mkdtemp(prefix="nested-", dir=os.path.abspath(args.build))
     initrd = os.path.join(work, "initrd.gz")
@@ -157,7 +169,8 @@ def main():
         for f in failures:
             print("FAIL: " + f)
         return 1
-    shutil.rmtree(work, ignore_errors=True)
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
     print("PASS: %d nested cases (%s KVM)" % (len(args.cases.split(",")), args.label))
     return 0
 

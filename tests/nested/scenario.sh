@@ -14,6 +14,7 @@
 set -u
 PATH=/bin
 BOUND=${NESTED_CASE_BOUND:-60}
+KILL_SOURCE=
 # The nested guest: 1 vCPU over 4 MiB, 4096 steps (each an intercepted RDMSR and OUT),
 # switched over at step 512, with the guest in guest mode at its progress report.
 GUEST="--guest nested --mem 4M --count 4096 --switch-at 2"
@@ -49,11 +50,27 @@ run_case() {
 		port=$(wait_port "$d/rport")
 	fi
 	timeout "$BOUND" vmm-source -c "127.0.0.1:$port" --token-file "$d/token" $GUEST $sargs \
-		--json "$d/source.json" >"$d/source.out" 2>"$d/source.err"
+		--json "$d/source.json" >"$d/source.out" 2>"$d/source.err" &
+	spid=$!
+	if [ -n "$KILL_SOURCE" ]; then
+		# Killed once the destination restores: its restore or first run waits on a page
+		# the relay holds back, which now never comes.
+		i=0
+		while ! grep -q "listener running" "$d/dest.err" && [ $i -lt 200 ]; do
+			sleep 0.05; i=$((i + 1))
+		done
+		sleep 0.5
+		kill -9 $spid
+		echo "killed vmm-source" >>"$d/source.err"
+	fi
+	wait $spid
 	src=$?
 	wait $dpid
 	dst=$?
 	rly=none
+	# The relay would hold its stalled frame past the destination's end: stop it (SIGTERM
+	# writes its report and exits 0).
+	[ -n "$KILL_SOURCE" ] && [ -n "$rpid" ] && kill $rpid
 	if [ -n "$rpid" ]; then
 		wait $rpid
 		rly=$?
@@ -79,8 +96,10 @@ echo "NESTED-JSON caps - $(vmm-caps --json)"
 # listener, which runs before the restore. No pre-paging, so the nested state's pages (last in
 # the guest's memory) are fetched on demand when KVM touches them, not pushed ahead.
 want demand && run_case demand "" "--prepage 0"
-# The control: the same guest with every page pre-copied (stop-and-copy), so nothing faults.
-want precopy && run_case precopy "" "--prepage 0 --precopy-rounds 2 --stop-and-copy"
+want demand-2vcpu && run_case demand-2vcpu "" "--prepage 0 --vcpus 2 --mem 8M"
+# The control: the same guest, stopped at the same point (in guest mode), with every page sent
+# before the switch-over (stop-and-copy), so nothing faults.
+want precopy && run_case precopy "" "--prepage 0 --stop-and-copy"
 # The rule broken on purpose: the state restored before the listener runs. With kvmclock on,
 # KVM_SET_MSRS writes a missing page and blocks: the watchdog must name it (exit 4).
 want wrong-order && run_case wrong-order "--x-restore-before-listener --watchdog 1000" \
@@ -93,6 +112,13 @@ want wrong-order-deferred && run_case wrong-order-deferred "--x-restore-before-l
 # nested state's pages at the first KVM_RUN), resumed; then delay, reordering, duplicates and
 # damaged pushed pages.
 want cut-first-fault && run_case cut-first-fault "" "--prepage 0" "cut@phase=first-fault"
+# A page that never comes: the relay holds back the MSR permission map's page, and the source
+# is killed while the destination waits for it (in KVM_SET_NESTED_STATE with the patched KVM, in
+# the first KVM_RUN with the stock one). A clear error within the bounds, no hang.
+KILL_SOURCE=1
+want source-killed && run_case source-killed "--reconnect-timeout 2000 --watchdog 1000" \
+	"--prepage 0" "stall:page=1:0x3fb000@ms=60000"
+KILL_SOURCE=
 want faults && run_case faults "" "" \
 	"delay=100us..1ms;reorder:push@window=8;dup@p=0.05;corrupt:push@p=0.02"
 echo "NESTED-DONE"
