@@ -148,10 +148,10 @@ struct vcpu {
 	 */
 	_Atomic pid_t run_tid;
 	/*
-	 * KVM_RUN calls that have returned. 0 while the first one runs: a fault on run_tid then is
-	 * one of the first run's (where KVM maps the pages it deferred from the restore).
+	 * Set (release) once the first KVM_RUN has returned. Until then a fault on run_tid is one
+	 * of the first run's, among them the pages KVM deferred from the restore (nested state).
 	 */
-	_Atomic uint64_t runs_returned;
+	atomic_bool first_run_done;
 	/* vcpu_thread_start() */
 	bool thread_started;
 	pthread_t thread;

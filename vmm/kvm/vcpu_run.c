@@ -41,7 +41,9 @@ int __vcpu_run(struct vcpu *vcpu)
 {
 	int r = __vcpu_ioctl_val(vcpu, KVM_RUN, 0);
 
-	atomic_fetch_add(&vcpu->runs_returned, 1);
+	/* Once: a store on every exit would bounce the line to whoever reads it. */
+	if (!atomic_load_explicit(&vcpu->first_run_done, memory_order_relaxed))
+		atomic_store_explicit(&vcpu->first_run_done, true, memory_order_release);
 	return r;
 }
 

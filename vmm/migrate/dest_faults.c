@@ -50,16 +50,27 @@ uint32_t restore_faults_leave(struct restore_faults *rf)
 	return atomic_load(&rf->current_faults);
 }
 
-/* The vCPU whose first KVM_RUN this thread is in, or -1. */
-static int first_run_of(const struct restore_faults *rf, pid_t tid)
+/*
+ * The vCPU whose first KVM_RUN this thread is in, or -1. On the listener thread only: once
+ * every vCPU has left its first run it says so and is never asked to scan again.
+ */
+static int first_run_of(struct restore_faults *rf, pid_t tid)
 {
 	unsigned int i, n = atomic_load_explicit(&rf->nr_vcpus, memory_order_acquire);
+	bool all_done = n > 0;
+	int found = -1;
 
-	for (i = 0; i < n; i++)
-		if (atomic_load(&rf->vcpus[i]->run_tid) == tid &&
-		    !atomic_load(&rf->vcpus[i]->runs_returned))
-			return (int)i;
-	return -1;
+	if (rf->first_runs_over)
+		return -1;
+	for (i = 0; i < n; i++) {
+		bool done = atomic_load_explicit(&rf->vcpus[i]->first_run_done, memory_order_acquire);
+
+		all_done &= done;
+		if (!done && found < 0 && atomic_load(&rf->vcpus[i]->run_tid) == tid)
+			found = (int)i;
+	}
+	rf->first_runs_over = all_done;
+	return found;
 }
 
 static const char *page_what(const struct restore_faults *rf, int vcpu, uint64_t gpa)
@@ -83,7 +94,7 @@ const char *restore_faults_page_what(const struct restore_faults *rf, uint64_t g
 void restore_faults_on_fault(void *opaque, uint32_t region, uint64_t page, pid_t tid)
 {
 	struct restore_faults *rf = opaque;
-	const char *during = NULL;
+	const char *during = NULL, *what;
 	unsigned int n;
 	uint64_t gpa;
 	int vcpu = -1;
@@ -103,17 +114,23 @@ void restore_faults_on_fault(void *opaque, uint32_t region, uint64_t page, pid_t
 	}
 	/* Only this thread writes the log: the slot is filled, then published. */
 	n = atomic_load_explicit(&rf->n, memory_order_relaxed);
-	if (n == RESTORE_FAULTS_MAX || region >= rf->layout->n_regions) {
+	if (region >= rf->layout->n_regions) {
 		atomic_fetch_add(&rf->not_logged, 1);
 		return;
 	}
 	gpa = rf->layout->regions[region].gpa + page * GUEST_PAGE_SIZE;
+	what = page_what(rf, vcpu, gpa);
+	if (n == RESTORE_FAULTS_MAX || (!what && rf->n_other == RESTORE_FAULTS_OTHER_MAX)) {
+		atomic_fetch_add(&rf->not_logged, 1);
+		return;
+	}
+	rf->n_other += !what;
 	rf->log[n] = (struct restore_fault){
 		.gpa = gpa,
 		.tid = tid,
 		.vcpu = vcpu,
 		.during = during,
-		.what = page_what(rf, vcpu, gpa),
+		.what = what,
 		.at_ns = clock_now_ns() - rf->start_ns,
 	};
 	atomic_store_explicit(&rf->n, n + 1, memory_order_release);

@@ -24,7 +24,13 @@
 #include "pager.h"
 #include "vcpu_state.h"
 
-#define RESTORE_FAULTS_MAX 128
+/*
+ * Faults on pages the state points at are always logged (up to RESTORE_FAULTS_MAX); the first
+ * run's other faults (the guest's own code, stack, data) only up to RESTORE_FAULTS_OTHER_MAX,
+ * so they can never crowd out the ones that matter. The rest are counted.
+ */
+#define RESTORE_FAULTS_MAX 1024
+#define RESTORE_FAULTS_OTHER_MAX 128
 #define RESTORE_FAULTS_FIRST_RUN "KVM_RUN (first)"
 
 struct restore_fault {
@@ -58,6 +64,8 @@ struct restore_faults {
 	/* The listener's: the log, published by n (release), and the counts past it. */
 	struct restore_fault log[RESTORE_FAULTS_MAX];
 	_Atomic unsigned int n;
+	unsigned int n_other;	/* logged faults on no page of the state */
+	bool first_runs_over;	/* every vCPU left its first KVM_RUN: nothing more to log */
 	_Atomic uint64_t first_run[GUEST_MAX_VCPUS];
 	_Atomic uint64_t not_logged;
 };

@@ -182,9 +182,10 @@ static void describe_blocked_ioctl(struct watchdog *wd, const struct watched_ioc
 		return;
 	}
 	if (w.tid == io->tid) {
+		/* Its own fault: the ioctl's time above says how long. */
 		report_add(rep, " on ");
 		report_page(rep, wd, &w);
-		report_add(rep, " for %.1f s: ", ns_to_s(w.age_ns));
+		report_add(rep, ": ");
 	} else {
 		report_add(rep, "; the oldest fault, of thread %d on ", (int)w.tid);
 		report_page(rep, wd, &w);
