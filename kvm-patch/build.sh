@@ -6,7 +6,11 @@
 # must pass on every patch. The result is cached, keyed by the kernel, the source package's
 # version, the series and this script, so a second run takes no time.
 #
-# usage: kvm-patch/build.sh KVER     prints the directory holding the three modules
+# It also builds, from the same tree and linked statically, the KVM selftests that exercise
+# nested SVM and nested state (SELFTESTS below), for the nested suite to run on both KVMs.
+#
+# usage: kvm-patch/build.sh KVER     prints the directory holding the three modules (and
+#                                    selftests/)
 # env:   KVM_PATCH_CACHE             the cache (default ${XDG_CACHE_HOME:-~/.cache}/kvm-postcopy-pager)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -15,6 +19,10 @@ cache=${KVM_PATCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kvm-postcopy-pager}
 say() { echo "kvm-patch: $*" >&2; }
 die() { say "$*"; exit 1; }
 
+# state_test saves and restores nested state in guest mode; smm_test enters SMM from L2 (the
+# RSM path, which keeps the request); the rest run nested SVM guests.
+SELFTESTS=(state_test smm_test svm_vmcall_test svm_int_ctl_test svm_nested_shutdown_test
+	svm_nested_soft_inject_test nested_exceptions_test hyperv_svm_test)
 tarball=/usr/src/linux-source-6.1.tar.xz
 headers=/usr/src/linux-headers-$kver
 [ -f "$tarball" ] || die "$tarball missing: install linux-source-6.1 (scripts/deps does)"
@@ -28,7 +36,7 @@ source_version=$(dpkg-query -W -f='${Version}' linux-source-6.1)
 
 key=$( (echo "$kver $source_version"; cat "$here"/series/*.patch "$0") | sha256sum | cut -c1-16)
 out=$cache/modules/$kver-$key
-if [ -f "$out/kvm-amd.ko" ]; then
+if [ -f "$out/kvm-amd.ko" ] && [ -x "$out/selftests/state_test" ]; then
 	say "cached: $out"
 	echo "$out"
 	exit 0
@@ -68,7 +76,18 @@ say "building arch/x86/kvm"
 make -s -j"$jobs" "${release[@]}" M=arch/x86/kvm modules >>"$work/make.log" 2>&1 ||
 	{ grep -E "error|Error" "$work/make.log" | head -30 >&2; die "building the KVM modules failed"; }
 
-mkdir -p "$out.tmp"
+say "building the KVM selftests"
+make -s "${release[@]}" headers_install INSTALL_HDR_PATH=usr >>"$work/make.log" 2>&1 ||
+	{ tail -30 "$work/make.log" >&2; die "make headers_install failed"; }
+# -k: Debian's tree has a selftest that does not build (dirty_log_test); only ours must.
+make -s -k -j"$jobs" -C tools/testing/selftests/kvm EXTRA_CFLAGS=-static \
+	>>"$work/make.log" 2>&1 || true
+mkdir -p "$out.tmp/selftests"
+for t in "${SELFTESTS[@]}"; do
+	[ -x "tools/testing/selftests/kvm/x86_64/$t" ] || die "the selftest $t did not build"
+	strip -o "$out.tmp/selftests/$t" "tools/testing/selftests/kvm/x86_64/$t"
+done
+
 for m in kvm kvm-amd kvm-intel; do
 	vermagic=$(modinfo -F vermagic "arch/x86/kvm/$m.ko")
 	[ "${vermagic%% *}" = "$kver" ] || die "$m.ko has vermagic '$vermagic'"

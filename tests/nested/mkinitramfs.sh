@@ -4,11 +4,14 @@
 # that runs one scenario script and powers off. Everything comes from Debian packages
 # (linux-image-amd64, busybox-static, cpio) and the static build (-Dstatic_programs=enabled).
 #
-# usage: mkinitramfs.sh KERNEL_VERSION STATIC_BUILD_DIR SCENARIO_SCRIPT OUTPUT [MODULES_DIR]
+# usage: mkinitramfs.sh KERNEL_VERSION STATIC_BUILD_DIR SCENARIO_SCRIPT OUTPUT [MODULES_DIR
+#        [SELFTESTS_DIR]]
 # MODULES_DIR: kvm.ko and kvm-amd.ko built for KERNEL_VERSION (a patched KVM) to load instead
-# of the installed ones.
+# of the installed ones ("-": the installed). SELFTESTS_DIR: static programs copied to
+# /selftests (the KVM selftests kvm-patch/build.sh builds).
 set -euo pipefail
-kver=$1 build=$2 scenario=$3 out=$4 override=${5:-}
+kver=$1 build=$2 scenario=$3 out=$4 override=${5:-} selftests=${6:-}
+[ "$override" != - ] || override=
 modules=(irqbypass ccp kvm kvm-amd)
 programs=(tools/vmm-source tools/vmm-dest tools/vmm-caps tools/pager-relay)
 
@@ -39,6 +42,10 @@ for m in "${modules[@]}"; do
 	esac
 done
 cp "$scenario" "$root/scenario.sh"
+if [ -n "$selftests" ]; then
+	mkdir -p "$root/selftests"
+	cp "$selftests"/* "$root/selftests/"
+fi
 
 cat >"$root/init" <<'INIT'
 #!/bin/busybox sh

@@ -55,19 +55,26 @@ def find_kernel():
             ", ".join(os.listdir("/lib/modules")) if os.path.isdir("/lib/modules") else "none"))
 
 
+def run(argv, bound_s, what, **kw):
+    """A step of the suite, bounded: its output, or a failure that says which step."""
+    try:
+        r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=kw.pop("stderr",
+                           subprocess.STDOUT), text=True, timeout=bound_s, **kw)
+    except subprocess.TimeoutExpired:
+        fail("%s did not finish within %d s" % (what, bound_s))
+    if r.returncode:
+        fail("%s failed:\n%s" % (what, (r.stdout or "")[-3000:]))
+    return r.stdout
+
+
 def build_static(source, build):
     """The programs linked statically (libpager included), in a build tree of their own."""
     d = os.path.join(build, "nested-static")
-    if not os.path.isdir(d):
-        r = subprocess.run(["meson", "setup", d, source, "-Dstatic_programs=enabled",
-                            "-Dtests=disabled", "--prefer-static"],
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        if r.returncode:
-            fail("meson setup of the static build failed:\n" + r.stdout[-3000:])
-    r = subprocess.run(["ninja", "-C", d] + STATIC_PROGRAMS, stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, text=True)
-    if r.returncode:
-        fail("the static build failed:\n" + r.stdout[-3000:])
+    if not os.path.exists(os.path.join(d, "build.ninja")):
+        shutil.rmtree(d, ignore_errors=True)  # a setup that failed half way
+        run(["meson", "setup", d, source, "-Dstatic_programs=enabled", "-Dtests=disabled",
+             "--prefer-static"], 120, "meson setup of the static build")
+    run(["ninja", "-C", d] + STATIC_PROGRAMS, 600, "the static build")
     return d
 
 
@@ -94,9 +101,14 @@ def boot(kernel, initrd, cases, log_path):
 
 
 def parse(text):
-    """The cases as scenario.sh printed them: {name: Case}, and the L1's vmm-caps JSON."""
-    cases, caps = {}, None
+    """The cases as scenario.sh printed them: {name: Case}, the L1's vmm-caps JSON, and the
+    KVM selftests' exit statuses {name: status}."""
+    cases, caps, selftests = {}, None, {}
     for line in text.splitlines():
+        m = re.match(r"NESTED-SELFTEST (\S+) (\S+)", line)
+        if m:
+            selftests[m.group(1)] = m.group(2)
+            continue
         m = re.match(r"NESTED-CASE (\S+) BEGIN", line)
         if m:
             cases[m.group(1)] = judge.Case(m.group(1))
@@ -121,7 +133,7 @@ def parse(text):
                 caps = doc
             elif m.group(1) in cases:
                 cases[m.group(1)].json[m.group(2)] = doc
-    return cases, caps
+    return cases, caps, selftests
 
 
 def main():
@@ -138,41 +150,53 @@ def main():
 
     kernel, kver = find_kernel()
     if args.patched:
-        r = subprocess.run(["bash", os.path.join(os.path.abspath(args.source), "kvm-patch",
-                                                 "build.sh"), kver],
-                           stdout=subprocess.PIPE, text=True)
-        if r.returncode:
-            fail("kvm-patch/build.sh could not build the patched KVM modules (above)")
-        args.modules = r.stdout.strip().splitlines()[-1]
+        out = run(["bash", os.path.join(os.path.abspath(args.source), "kvm-patch", "build.sh"),
+                   kver], 1500, "kvm-patch/build.sh (its messages are above)", stderr=None)
+        args.modules = out.strip().splitlines()[-1]
         args.label = "patched"
     static = build_static(os.path.abspath(args.source), os.path.abspath(args.build))
     work = tempfile.mkdtemp(prefix="nested-", dir=os.path.abspath(args.build))
-    initrd = os.path.join(work, "initrd.gz")
-    argv = ["bash", os.path.join(os.path.dirname(os.path.abspath(__file__)), "mkinitramfs.sh"),
-            kver, static, os.path.join(os.path.dirname(os.path.abspath(__file__)), "scenario.sh"),
-            initrd]
-    if args.modules:
-        argv.append(os.path.abspath(args.modules))
-    r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    if r.returncode:
-        fail("building the initramfs failed:\n" + r.stdout)
-    print("kernel %s (%s), KVM modules: %s" % (kver, kernel, args.modules or "installed (stock)"))
-    log_path = os.path.join(work, "console.log")
-    text = boot(kernel, initrd, args.cases, log_path)
-    if "NESTED-DONE" not in text:
-        print(text[-4000:])
-        fail("the scenario did not finish (console: %s)" % log_path)
-    cases, caps = parse(text)
-    failures = judge.judge_all(cases, caps, args.cases.split(","), args.label)
+    names = args.cases.split(",")
+    selftests = None
+    stock_selftests = None
+    if args.modules and os.path.isdir(os.path.join(args.modules, "selftests")):
+        selftests = os.path.join(args.modules, "selftests")
+        names.append("kvm-selftests")
+        # The same selftests on the stock KVM first: the patched one must do as well.
+        _, _, stock_selftests = boot_cases(kernel, kver, static, work, None, selftests,
+                                           "kvm-selftests", "stock")
+    cases, caps, results = boot_cases(kernel, kver, static, work, args.modules, selftests,
+                                      ",".join(names), args.label)
+    failures = judge.judge_all(cases, caps, [n for n in names if n != "kvm-selftests"],
+                               args.label)
+    if selftests:
+        failures += judge.judge_selftests(results, stock_selftests)
     if failures:
-        print("\nconsole: " + log_path)
+        print("\nconsole logs: " + work)
         for f in failures:
             print("FAIL: " + f)
         return 1
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
-    print("PASS: %d nested cases (%s KVM)" % (len(args.cases.split(",")), args.label))
+    print("PASS: %d nested cases (%s KVM)" % (len(names), args.label))
     return 0
+
+
+def boot_cases(kernel, kver, static, work, modules, selftests, cases, label):
+    """One boot of the initramfs running these cases: (cases, caps, selftest results)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    initrd = os.path.join(work, "initrd-%s.gz" % label)
+    argv = ["bash", os.path.join(here, "mkinitramfs.sh"), kver, static,
+            os.path.join(here, "scenario.sh"), initrd, os.path.abspath(modules) if modules
+            else "-"] + ([selftests] if selftests else [])
+    run(argv, 120, "building the initramfs")
+    print("kernel %s (%s), KVM modules: %s" % (kver, kernel, modules or "installed (stock)"))
+    log_path = os.path.join(work, "console-%s.log" % label)
+    text = boot(kernel, initrd, cases, log_path)
+    if "NESTED-DONE" not in text:
+        print(text[-4000:])
+        fail("the scenario did not finish (console: %s)" % log_path)
+    return parse(text)
 
 
 if __name__ == "__main__":

@@ -60,6 +60,8 @@ run_case() {
 			sleep 0.05; i=$((i + 1))
 		done
 		sleep 0.5
+		# busybox timeout runs the command in its own process (the watcher is the child),
+		# so this pid is vmm-source itself.
 		kill -9 $spid
 		echo "killed vmm-source" >>"$d/source.err"
 	fi
@@ -121,4 +123,15 @@ want source-killed && run_case source-killed "--reconnect-timeout 2000 --watchdo
 KILL_SOURCE=
 want faults && run_case faults "" "" \
 	"delay=100us..1ms;reorder:push@window=8;dup@p=0.05;corrupt:push@p=0.02"
+# KVM's own selftests of nested SVM and nested state, where the initramfs has them (the
+# patched run brings them, built from the same source): NESTED-SELFTEST <name> <exit status>.
+if want kvm-selftests && [ -d /selftests ]; then
+	for t in /selftests/*; do
+		n=${t##*/}
+		timeout 120 "$t" >/tmp/$n.log 2>&1
+		rc=$?
+		log_lines kvm-selftests "$n" /tmp/$n.log
+		echo "NESTED-SELFTEST $n $rc"
+	done
+fi
 echo "NESTED-DONE"
