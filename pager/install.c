@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /*
  * Pages now in place (the observer saw them before): mark them present, account for their
@@ -37,6 +38,27 @@ static void installed_range(struct pager *p, struct region *r, uint64_t first, u
 	uffd_wake(p->uffd, start, count * ps);
 }
 
+/*
+ * A memfd region: the data (or zeros) into the file through the pager's own mapping, then
+ * UFFDIO_CONTINUE maps those file pages where the guest waits. Until then a thread touching
+ * them takes a minor fault, so it never sees a page half written. Zeros are written, not
+ * left to UFFDIO_ZEROPAGE: a page discarded earlier may still be in the file.
+ */
+static int64_t install_memfd(struct pager *p, struct region *r, uint64_t first, uint64_t len,
+			     const uint8_t *src, int *err_out)
+{
+	uint8_t *alias = region_alias_addr(&p->regions, r, first);
+
+	/* One call allocates the run's file pages, instead of a page fault on each. */
+	if (len > p->regions.page_size)
+		madvise(alias, len, MADV_POPULATE_WRITE);
+	if (src)
+		memcpy(alias, src, len);
+	else
+		memset(alias, 0, len);
+	return uffd_continue(p->uffd, region_page_addr(&p->regions, r, first), len, err_out);
+}
+
 int install_run(struct pager *p, struct region *r, uint64_t first, uint64_t count,
 		const uint8_t *src, bool zero, struct install_result *res, char *err,
 		size_t err_len)
@@ -58,7 +80,10 @@ int install_run(struct pager *p, struct region *r, uint64_t first, uint64_t coun
 		int64_t bytes;
 		int ret;
 
-		if (zero)
+		if (r->alias)
+			bytes = install_memfd(p, r, first + done, len, zero ? NULL : src + done * ps,
+					      &ret);
+		else if (zero)
 			bytes = uffd_zeropage(p->uffd, dst, len, &ret);
 		else
 			bytes = uffd_copy(p->uffd, dst, src + done * ps, len, &ret);
@@ -93,7 +118,8 @@ int install_run(struct pager *p, struct region *r, uint64_t first, uint64_t coun
 			continue;
 		}
 		snprintf(err, err_len, "%s at %p (%llu bytes): %s",
-			 zero ? "UFFDIO_ZEROPAGE" : "UFFDIO_COPY", (void *)dst,
+			 r->alias ? "UFFDIO_CONTINUE" : zero ? "UFFDIO_ZEROPAGE" : "UFFDIO_COPY",
+			 (void *)dst,
 			 (unsigned long long)len, strerror(-ret));
 		return ret;
 	}

@@ -21,6 +21,8 @@
 /* THREAD_ID attributes each fault to the thread (vCPU) that waits on it. */
 #define PAGER_UFFD_FEATURES ((uint64_t)UFFD_FEATURE_THREAD_ID)
 #define PAGER_UFFD_IOCTLS ((1ull << _UFFDIO_COPY) | (1ull << _UFFDIO_ZEROPAGE) | (1ull << _UFFDIO_WAKE))
+/* A memfd region's pages are written through the pager's own mapping, then mapped. */
+#define PAGER_UFFD_IOCTLS_MEMFD ((1ull << _UFFDIO_CONTINUE) | (1ull << _UFFDIO_WAKE))
 
 /* The first version of struct pager_options ends with log_level: no caller has less. */
 #define PAGER_OPTIONS_MIN_SIZE (offsetof(struct pager_options, log_level) + sizeof(int))
@@ -100,13 +102,68 @@ int pager_add_region(struct pager *p, uint32_t id, void *addr, uint64_t size)
 			logger_err(&p->log, "%s", err);
 		return ret;
 	}
-	ret = uffd_register_missing(p->uffd, addr, size, PAGER_UFFD_IOCTLS, err, sizeof(err));
+	ret = uffd_register(p->uffd, addr, size, UFFDIO_REGISTER_MODE_MISSING, PAGER_UFFD_IOCTLS,
+			    err, sizeof(err));
 	if (ret) {
 		logger_err(&p->log, "%s", err);
 		region_table_drop_last(&p->regions);
 		return ret;
 	}
 	p->regions.r[id].registered = true;
+	return 0;
+}
+
+int pager_add_region_memfd(struct pager *p, uint32_t id, void *addr, uint64_t size, int fd,
+			   uint64_t fd_offset)
+{
+	struct region *r;
+	uint64_t features = 0;
+	char err[512];
+	void *alias;
+	int ret;
+
+	if (run_state_get(p) != PAGER_STATE_IDLE)
+		return -EBUSY;
+	if (fd < 0 || fd_offset % p->regions.page_size)
+		return -EINVAL;
+	if (uffd_probe_features(&features) == 0 && !(features & UFFD_FEATURE_MINOR_SHMEM)) {
+		logger_err(&p->log, "pager: this kernel has no userfaultfd minor faults on shmem "
+				    "(UFFD_FEATURE_MINOR_SHMEM, Linux 5.14): a memfd region cannot "
+				    "be served");
+		return -EOPNOTSUPP;
+	}
+	/* An allocated file page would never fault: region_table_add() refuses it (mincore). */
+	ret = region_table_add(&p->regions, id, addr, size, err, sizeof(err));
+	if (ret) {
+		if (*err)
+			logger_err(&p->log, "%s", err);
+		return ret;
+	}
+	r = &p->regions.r[id];
+	alias = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)fd_offset);
+	if (alias == MAP_FAILED) {
+		ret = -errno;
+		logger_err(&p->log, "pager: region %u: mapping the memfd a second time: %s", id,
+			   strerror(errno));
+		region_table_drop_last(&p->regions);
+		return ret;
+	}
+	r->alias = alias;
+	r->fd = fd;
+	r->fd_offset = fd_offset;
+	/*
+	 * MISSING for pages the file does not have yet, MINOR for those the pager has written
+	 * through the alias but not mapped: either way the guest waits for UFFDIO_CONTINUE.
+	 */
+	ret = uffd_register(p->uffd, addr, size,
+			    UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_MINOR,
+			    PAGER_UFFD_IOCTLS_MEMFD, err, sizeof(err));
+	if (ret) {
+		logger_err(&p->log, "%s", err);
+		region_table_drop_last(&p->regions);
+		return ret;
+	}
+	r->registered = true;
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 #include "install.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -31,8 +32,13 @@ static int64_t drop_pages(struct pager *p, struct region *r, uint64_t offset, ui
 {
 	uint64_t ps = p->regions.page_size, page, dropped = 0;
 
-	/* Zapped pages of a MISSING-registered range fault through userfaultfd again. */
-	if (madvise(r->base + offset, len, MADV_DONTNEED))
+	/*
+	 * Zapped pages of a MISSING-registered range fault through userfaultfd again; a memfd
+	 * region's are punched out of the file (and so out of every mapping of it).
+	 */
+	if (r->alias ? fallocate(r->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				 (off_t)(r->fd_offset + offset), (off_t)len)
+		     : madvise(r->base + offset, len, MADV_DONTNEED))
 		return -errno;
 	for (page = offset / ps; page < (offset + len) / ps; page++)
 		dropped += page_state_set_absent(&r->pages, page);

@@ -17,8 +17,11 @@ void region_table_free(struct region_table *t)
 {
 	uint32_t i;
 
-	for (i = 0; i < t->n; i++)
+	for (i = 0; i < t->n; i++) {
 		page_state_free(&t->r[i].pages);
+		if (t->r[i].alias)
+			munmap(t->r[i].alias, t->r[i].size);
+	}
 	t->n = 0;
 }
 
@@ -81,6 +84,9 @@ int region_table_add(struct region_table *t, uint32_t id, void *addr, uint64_t s
 	r->base = addr;
 	r->size = size;
 	r->registered = false;
+	r->alias = NULL;
+	r->fd = -1;
+	r->fd_offset = 0;
 	t->n++;
 	t->pages_total += size / t->page_size;
 	return 0;
@@ -92,6 +98,9 @@ void region_table_drop_last(struct region_table *t)
 
 	t->pages_total -= r->size / t->page_size;
 	page_state_free(&r->pages);
+	if (r->alias)
+		munmap(r->alias, r->size);
+	r->alias = NULL;
 	t->n--;
 }
 
@@ -127,6 +136,6 @@ void region_table_wire_layout(const struct region_table *t, struct wire_layout *
 		out->regions[i] = (struct wire_region){
 			.id = i,
 			.size = t->r[i].size,
-			.backing = WIRE_BACKING_ANON,
+			.backing = t->r[i].alias ? WIRE_BACKING_SHMEM : WIRE_BACKING_ANON,
 		};
 }

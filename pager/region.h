@@ -20,6 +20,14 @@ struct region {
 	uint64_t size;
 	bool registered; /* with the userfaultfd */
 	struct page_state pages;
+	/*
+	 * A memfd region (pager_add_region_memfd()): the pager's own mapping of the same file
+	 * pages, unregistered, where pages are written before UFFDIO_CONTINUE maps them at base;
+	 * NULL for private anonymous memory. fd and fd_offset: the caller's file, for discards.
+	 */
+	uint8_t *alias;
+	int fd;
+	uint64_t fd_offset;
 };
 
 struct region_table {
@@ -63,6 +71,13 @@ static inline uint8_t *region_page_addr(const struct region_table *t, const stru
 					uint64_t page)
 {
 	return r->base + page * t->page_size;
+}
+
+/* Where the pager writes a page of a memfd region before mapping it. */
+static inline uint8_t *region_alias_addr(const struct region_table *t, const struct region *r,
+					 uint64_t page)
+{
+	return r->alias + page * t->page_size;
 }
 
 #endif

@@ -2,6 +2,7 @@
 #include "uffd.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -93,20 +94,24 @@ int uffd_open(uint64_t features, uint64_t *supported, char *err, size_t err_len)
 	return fd;
 }
 
-int uffd_register_missing(int uffd, void *addr, uint64_t len, uint64_t need_ioctls,
-			  char *err, size_t err_len)
+int uffd_register(int uffd, void *addr, uint64_t len, uint64_t mode, uint64_t need_ioctls,
+		  char *err, size_t err_len)
 {
 	struct uffdio_register reg = {
 		.range = { .start = (uintptr_t)addr, .len = len },
-		.mode = UFFDIO_REGISTER_MODE_MISSING,
+		.mode = mode,
 	};
+	bool minor = mode & UFFDIO_REGISTER_MODE_MINOR;
 	int ret;
 
 	if (ioctl(uffd, UFFDIO_REGISTER, &reg)) {
 		ret = -errno;
-		snprintf(err, err_len, "UFFDIO_REGISTER %p+0x%llx (MISSING): %s%s", addr,
-			 (unsigned long long)len, strerror(errno),
-			 errno == EINVAL ? " (memory must be private anonymous and page aligned)" : "");
+		snprintf(err, err_len, "UFFDIO_REGISTER %p+0x%llx (%s): %s%s", addr,
+			 (unsigned long long)len, minor ? "MISSING|MINOR" : "MISSING",
+			 strerror(errno),
+			 errno != EINVAL ? "" :
+			 minor ? " (memory must be a shared mapping of a memfd, page aligned)" :
+				 " (memory must be private anonymous and page aligned)");
 		return ret;
 	}
 	if ((reg.ioctls & need_ioctls) != need_ioctls) {
@@ -152,6 +157,17 @@ int64_t uffd_copy(int uffd, void *dst, const void *src, uint64_t len, int *err_o
 	int ret = ioctl(uffd, UFFDIO_COPY, &copy);
 
 	return install_result(ret, copy.copy, err_out);
+}
+
+int64_t uffd_continue(int uffd, void *dst, uint64_t len, int *err_out)
+{
+	struct uffdio_continue cont = {
+		.range = { .start = (uintptr_t)dst, .len = len },
+		.mode = UFFDIO_CONTINUE_MODE_DONTWAKE,
+	};
+	int ret = ioctl(uffd, UFFDIO_CONTINUE, &cont);
+
+	return install_result(ret, cont.mapped, err_out);
 }
 
 int64_t uffd_zeropage(int uffd, void *dst, uint64_t len, int *err_out)

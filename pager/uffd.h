@@ -19,9 +19,12 @@ int uffd_open(uint64_t features, uint64_t *supported, char *err, size_t err_len)
 /* Features this kernel offers (a throw-away fd: the handshake can be done once per fd). */
 int uffd_probe_features(uint64_t *features);
 
-/* Registers in MISSING mode; fails unless the returned ioctl mask has every bit of `need`. */
-int uffd_register_missing(int uffd, void *addr, uint64_t len, uint64_t need_ioctls,
-			  char *err, size_t err_len);
+/*
+ * Registers in `mode` (UFFDIO_REGISTER_MODE_*); fails unless the returned ioctl mask has
+ * every bit of `need`.
+ */
+int uffd_register(int uffd, void *addr, uint64_t len, uint64_t mode, uint64_t need_ioctls,
+		  char *err, size_t err_len);
 int uffd_unregister(int uffd, void *addr, uint64_t len);
 
 /*
@@ -30,6 +33,8 @@ int uffd_unregister(int uffd, void *addr, uint64_t len);
  * through *err_out), or 0 with the error when nothing was installed.
  */
 int64_t uffd_copy(int uffd, void *dst, const void *src, uint64_t len, int *err_out);
+/* Maps the file pages already in the page cache at dst (a MINOR-registered shmem range). */
+int64_t uffd_continue(int uffd, void *dst, uint64_t len, int *err_out);
 int64_t uffd_zeropage(int uffd, void *dst, uint64_t len, int *err_out);
 int uffd_wake(int uffd, void *addr, uint64_t len);
 

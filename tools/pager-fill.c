@@ -39,6 +39,8 @@ static void usage(FILE *out)
 		"      --cover            touch every page once instead, the threads in stripes\n"
 		"                         (a fill without push completes)\n"
 		"      --seed N           touch order seed (default 1)\n"
+		"      --backing KIND     anon (private anonymous, UFFDIO_COPY; the default) or shmem\n"
+		"                         (a memfd, installed by UFFDIO_CONTINUE)\n"
 		"      --listener-cpu N   pin the pager's listener thread (default: not pinned)\n"
 		"      --timeout MS       fail if not complete in this long (default 120000)\n"
 		"      --reconnect-timeout MS  with --listen: after a lost connection, wait this long\n"
@@ -60,6 +62,7 @@ static void usage(FILE *out)
 enum {
 	OPT_TOUCHES = 256, OPT_SEED, OPT_LISTENER_CPU, OPT_TIMEOUT, OPT_RECONNECT, OPT_EXPECT,
 	OPT_JSON, OPT_COVER, OPT_LATENCY_DUMP, OPT_PORT_FILE, OPT_TOKEN_FILE, OPT_MAX_MEMORY,
+	OPT_BACKING,
 };
 
 static const struct option long_options[] = {
@@ -78,6 +81,7 @@ static const struct option long_options[] = {
 	{ "latency-dump", required_argument, NULL, OPT_LATENCY_DUMP },
 	{ "token-file", required_argument, NULL, OPT_TOKEN_FILE },
 	{ "max-memory", required_argument, NULL, OPT_MAX_MEMORY },
+	{ "backing", required_argument, NULL, OPT_BACKING },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
@@ -87,7 +91,7 @@ struct config {
 	struct pager_options popts;
 	const char *connect_text, *listen_text, *json_path, *dump_path, *port_file, *token_file;
 	uint64_t threads, touches, seed, expect, max_memory;
-	bool have_expect, cover;
+	bool have_expect, cover, shmem;
 	int timeout_ms;
 };
 
@@ -155,6 +159,11 @@ static int parse_args(int argc, char **argv, struct config *c)
 		case OPT_MAX_MEMORY:
 			if (parse_size(optarg, &c->max_memory) || !c->max_memory)
 				die("bad --max-memory '%s'", optarg);
+			break;
+		case OPT_BACKING:
+			if (strcmp(optarg, "anon") && strcmp(optarg, "shmem"))
+				die("--backing takes anon or shmem");
+			c->shmem = !strcmp(optarg, "shmem");
 			break;
 		case 'q': log_max_level = LOG_ERR; break;
 		case 'h': usage(stdout); return 0;
@@ -255,25 +264,36 @@ static void *reconnect_main(void *arg)
 	return NULL;
 }
 
+/* A region of shared memory: a memfd of its size, mapped; the fd stays open until exit. */
+static uint8_t *map_memfd(uint64_t size, int *fd)
+{
+	*fd = memfd_create("pager-fill", MFD_CLOEXEC);
+	if (*fd < 0 || ftruncate(*fd, (off_t)size))
+		die("cannot create a memfd of %" PRIu64 " bytes: %s", size, strerror(errno));
+	return mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
+}
+
 /* Maps memory for every region of the layout, registers it, starts the pager. */
 static void start_pager(const struct config *c, struct dest *d, const int fds[2])
 {
 	uint64_t ps = (uint64_t)sysconf(_SC_PAGESIZE), size;
 	uint32_t r;
-	int ret;
+	int ret, fd = -1;
 
 	ret = pager_create(&c->popts, &d->p);
 	if (ret)
 		die("cannot create the pager: %s", strerror(-ret));
 	for (r = 0; r < d->layout.n_regions; r++) {
 		size = d->layout.regions[r].size;
-		d->bases[r] = mmap(NULL, size, PROT_READ | PROT_WRITE,
-				   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		d->bases[r] = c->shmem ? map_memfd(size, &fd)
+				       : mmap(NULL, size, PROT_READ | PROT_WRITE,
+					      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		if (d->bases[r] == MAP_FAILED)
 			die("cannot map region %u: %s", r, strerror(errno));
 		/* 4 KiB installs into a huge-page-eligible range would defeat THP anyway. */
 		madvise(d->bases[r], size, MADV_NOHUGEPAGE);
-		ret = pager_add_region(d->p, r, d->bases[r], size);
+		ret = c->shmem ? pager_add_region_memfd(d->p, r, d->bases[r], size, fd, 0)
+			       : pager_add_region(d->p, r, d->bases[r], size);
 		if (ret)
 			die("cannot register region %u: %s", r, strerror(-ret));
 		d->total += size / ps;

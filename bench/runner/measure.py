@@ -62,6 +62,8 @@ def _fill_commands(build, c, work, target):
            "--latency-dump", os.path.join(work, "latency")]
     if c["cover"]:
         dst.append("--cover")
+    if c["backing"] != "anon":
+        dst += ["--backing", c["backing"]]
     if where["listener"] is not None:
         dst += ["--listener-cpu", str(where["listener"])]
     return procs.pinned(src, where["source"]), procs.pinned(dst, where["dest"])

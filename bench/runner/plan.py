@@ -26,14 +26,11 @@ BASELINE_CPUS = {
 
 # Axes of the issue that the pager does not implement yet: value -> why not.
 NOT_IMPLEMENTED = {
-    "backing": {"shmem": "libpager registers private anonymous memory only (MISSING mode); "
-                         "memfd/shmem with MINOR + UFFDIO_CONTINUE is not written yet",
-                "hugetlb": "libpager registers 4 KiB private anonymous memory only; "
+    "backing": {"hugetlb": "libpager registers 4 KiB pages only (private anonymous or memfd); "
                            "hugetlbfs 2 MiB is not written yet"},
     "install": {"move": "measured slower, so not used: UFFDIO_MOVE of received pages (baselines "
                         "uffd_stage/move, /move-populate) against UFFDIO_COPY of them "
-                        "(uffd_stage/copy): each moved-out page must be faulted in again",
-                "continue": "UFFDIO_CONTINUE needs the shmem backing, not written yet"},
+                        "(uffd_stage/copy): each moved-out page must be faulted in again"},
     "connections": {1: "the pager always uses two connections (demand and push)"},
 }
 
@@ -93,6 +90,12 @@ def _loopback(mode, s):
                               size=s["push"], repeat=s["push_repeat"]))
         # Push alone, no faulting thread: the push's own throughput.
         out.append(config("fill", push=True, threads=0, placement=placement, size=s["push"]))
+    # memfd (shmem) backing, MISSING + MINOR, installed by UFFDIO_CONTINUE: demand only and
+    # with the push, beside the anonymous rows of the headline placement.
+    out.append(config("fill", backing="shmem", install="continue", size=s["demand"],
+                      cover=True))
+    out.append(config("fill", push=True, backing="shmem", install="continue", size=s["push"],
+                      repeat=s["push_repeat"]))
     # The issue's other axes, on the headline configuration: not implemented rows.
     for axis, values in NOT_IMPLEMENTED.items():
         for value in values:

@@ -40,7 +40,7 @@ extern "C" {
 
 enum pager_backing {
 	PAGER_BACKING_ANON = 1,    /* private anonymous memory (the one served in v1) */
-	PAGER_BACKING_SHMEM = 2,   /* memfd / shmem */
+	PAGER_BACKING_SHMEM = 2,   /* memfd / shmem (pager_add_region_memfd()) */
 	PAGER_BACKING_HUGETLB = 3, /* hugetlbfs, 2 MiB pages */
 };
 
@@ -249,6 +249,18 @@ PAGER_API int pager_create(const struct pager_options *opts, struct pager **out)
  * is already resident: it would never be fetched). Must precede pager_start().
  */
 PAGER_API int pager_add_region(struct pager *p, uint32_t id, void *addr, uint64_t size);
+
+/*
+ * Registers shared memory of a memfd (shmem) as region `id`: [addr, addr+size) is the
+ * caller's MAP_SHARED mapping of fd at fd_offset, not yet touched, its file range not yet
+ * allocated (-EEXIST otherwise). Registered MISSING and MINOR: the pager writes each page into
+ * the file through a second mapping of its own, then maps it at addr with UFFDIO_CONTINUE, so
+ * a thread touching it waits until the page is whole. fd must stay open while the pager
+ * lives. -EOPNOTSUPP without userfaultfd minor faults on shmem (Linux 5.14). Must precede
+ * pager_start().
+ */
+PAGER_API int pager_add_region_memfd(struct pager *p, uint32_t id, void *addr, uint64_t size,
+				     int fd, uint64_t fd_offset);
 
 /* Takes ownership of both sockets and starts the listener thread. */
 PAGER_API int pager_start(struct pager *p, int demand_fd, int push_fd);

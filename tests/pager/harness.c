@@ -105,8 +105,8 @@ void test_source_finish(struct test_source *ts, struct source_report *report)
 	check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "source exit status 0x%x", status);
 }
 
-void test_dest_prepare(struct test_dest *td, int port, const struct pager_options *opts,
-		       int fds[2])
+static void dest_prepare(struct test_dest *td, int port, const struct pager_options *opts,
+			 int fds[2], bool memfd)
 {
 	struct net_addr addr;
 	char text[64], err[512];
@@ -114,6 +114,8 @@ void test_dest_prepare(struct test_dest *td, int port, const struct pager_option
 	uint32_t r;
 
 	memset(td, 0, sizeof(*td));
+	for (r = 0; r < PAGER_MAX_REGIONS; r++)
+		td->memfds[r] = -1;
 	td->page_size = (uint32_t)sysconf(_SC_PAGESIZE);
 	snprintf(text, sizeof(text), "127.0.0.1:%d", port);
 	check(!net_parse_addr(text, NULL, &addr), "addr");
@@ -128,14 +130,35 @@ void test_dest_prepare(struct test_dest *td, int port, const struct pager_option
 	for (r = 0; r < td->layout.n_regions; r++) {
 		uint64_t size = td->layout.regions[r].size;
 
-		td->bases[r] = mmap(NULL, size, PROT_READ | PROT_WRITE,
-				    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (memfd) {
+			td->memfds[r] = memfd_create("test-dest", MFD_CLOEXEC);
+			check(td->memfds[r] >= 0 && !ftruncate(td->memfds[r], (off_t)size),
+			      "memfd: %s", strerror(errno));
+			td->bases[r] = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
+					    td->memfds[r], 0);
+		} else {
+			td->bases[r] = mmap(NULL, size, PROT_READ | PROT_WRITE,
+					    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		}
 		check(td->bases[r] != MAP_FAILED, "mmap: %s", strerror(errno));
 		madvise(td->bases[r], size, MADV_NOHUGEPAGE);
-		ret = pager_add_region(td->pager, r, td->bases[r], size);
-		check(!ret, "pager_add_region: %s", strerror(-ret));
+		ret = memfd ? pager_add_region_memfd(td->pager, r, td->bases[r], size, td->memfds[r], 0)
+			    : pager_add_region(td->pager, r, td->bases[r], size);
+		check(!ret, "pager_add_region%s: %s", memfd ? "_memfd" : "", strerror(-ret));
 		td->pages_total += size / td->page_size;
 	}
+}
+
+void test_dest_prepare(struct test_dest *td, int port, const struct pager_options *opts,
+		       int fds[2])
+{
+	dest_prepare(td, port, opts, fds, false);
+}
+
+void test_dest_prepare_memfd(struct test_dest *td, int port, const struct pager_options *opts,
+			     int fds[2])
+{
+	dest_prepare(td, port, opts, fds, true);
 }
 
 void test_dest_start(struct test_dest *td, int port, const struct pager_options *opts)

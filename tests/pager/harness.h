@@ -40,6 +40,7 @@ void test_source_finish(struct test_source *ts, struct source_report *report);
 
 struct test_dest {
 	struct pager *pager;
+	int memfds[PAGER_MAX_REGIONS]; /* the memfd behind each region, or -1 */
 	struct pager_layout layout;
 	uint8_t *bases[PAGER_MAX_REGIONS];
 	uint64_t pages_total;
@@ -49,6 +50,9 @@ struct test_dest {
 /* Connects, handshakes, maps and registers memory; the pager is created, not started. */
 void test_dest_prepare(struct test_dest *td, int port, const struct pager_options *opts,
 		       int fds[2]);
+/* The same with each region a MAP_SHARED mapping of a memfd (pager_add_region_memfd()). */
+void test_dest_prepare_memfd(struct test_dest *td, int port, const struct pager_options *opts,
+			     int fds[2]);
 /* test_dest_prepare(), then pager_start(). */
 void test_dest_start(struct test_dest *td, int port, const struct pager_options *opts);
 uint64_t test_dest_digest(const struct test_dest *td);
