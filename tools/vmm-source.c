@@ -19,6 +19,8 @@ static void usage(FILE *out)
 		"  -g, --guest NAME         incrementer | pattern | toucher | nested (default incrementer;\n"
 		"                           nested needs a KVM with nested SVM, see docs/nested.md)\n"
 		"  -m, --mem SIZE           guest work memory (default 64M)\n"
+		"      --backing KIND       guest memory: anon (private anonymous, the default) or\n"
+		"                           shmem (a memfd; the destination's follows)\n"
 		"  -n, --vcpus N            vCPUs, 1..%d (default 1)\n"
 		"      --seed N             guest seed (default 1)\n"
 		"      --count N            incrementer passes (0: forever) / toucher or nested steps\n"
@@ -50,7 +52,7 @@ static void usage(FILE *out)
 		MIG_DEFAULT_PORT, GUEST_MAX_VCPUS);
 }
 
-enum { OPT_SEED = 256, OPT_COUNT, OPT_IRQCHIP, OPT_KVMCLOCK, OPT_SWITCH_AT, OPT_SWITCH_AFTER, OPT_PRECOPY, OPT_STOP_AND_COPY, OPT_NO_PUSH,
+enum { OPT_SEED = 256, OPT_COUNT, OPT_IRQCHIP, OPT_KVMCLOCK, OPT_SWITCH_AT, OPT_SWITCH_AFTER, OPT_PRECOPY, OPT_STOP_AND_COPY, OPT_NO_PUSH, OPT_BACKING,
        OPT_PREPAGE, OPT_TIMEOUT, OPT_RECONNECT, OPT_JSON, OPT_TOKEN_FILE };
 
 static const struct option long_options[] = {
@@ -67,6 +69,7 @@ static const struct option long_options[] = {
 	{ "precopy-rounds", required_argument, NULL, OPT_PRECOPY },
 	{ "stop-and-copy", no_argument, NULL, OPT_STOP_AND_COPY },
 	{ "no-push", no_argument, NULL, OPT_NO_PUSH },
+	{ "backing", required_argument, NULL, OPT_BACKING },
 	{ "prepage", required_argument, NULL, OPT_PREPAGE },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "reconnect-timeout", required_argument, NULL, OPT_RECONNECT },
@@ -128,6 +131,11 @@ static void parse_option(int opt, struct mig_source_opts *o, bool *count_given,
 		break;
 	case OPT_STOP_AND_COPY: o->stop_and_copy = true; break;
 	case OPT_NO_PUSH: o->serve.push = false; break;
+	case OPT_BACKING:
+		if (strcmp(optarg, "anon") && strcmp(optarg, "shmem"))
+			die("--backing takes anon or shmem");
+		o->backing = strcmp(optarg, "shmem") ? PAGER_BACKING_ANON : PAGER_BACKING_SHMEM;
+		break;
 	case OPT_PREPAGE:
 		if (parse_u64(optarg, 0, 1u << 20, &v))
 			die("bad --prepage '%s'", optarg);
@@ -176,6 +184,7 @@ int main(int argc, char **argv)
 		.guest = { .program = GUEST_INCREMENTER, .nr_vcpus = 1, .work_size = 64ull << 20,
 			   .seed = 1 },
 		.connect = default_connect,
+		.backing = PAGER_BACKING_ANON,
 		.switch_after_ms = 300,
 		.timeout_ms = 60000,
 		.reconnect_timeout_ms = 30000,

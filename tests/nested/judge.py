@@ -6,7 +6,7 @@ judge_all() prints, for every case, the table of the nested state's pages (each 
 restore ioctl or first KVM_RUN during which it faulted) and returns the failures, in words.
 """
 
-CASES = ["demand", "demand-2vcpu", "precopy", "wrong-order", "wrong-order-deferred",
+CASES = ["demand", "demand-2vcpu", "demand-shmem", "precopy", "wrong-order", "wrong-order-deferred",
          "cut-first-fault", "source-killed", "faults"]
 
 FIRST_RUN = "KVM_RUN (first)"
@@ -146,11 +146,13 @@ def judge_case(case, label):
     dest = case.json.get("dest", {})
     if not c.that(case.ended, "did not end (the scenario was cut off)"):
         return c.failures
-    if case.name in ("demand", "demand-2vcpu", "cut-first-fault", "faults"):
+    if case.name in ("demand", "demand-2vcpu", "demand-shmem", "cut-first-fault", "faults"):
         check_migrated(c, case, dest)
         check_guest_mode(c, dest)
         if case.name.startswith("demand"):
             check_nested_faults(c, dest, patched)
+        c.that(dest.get("backing") == ("shmem" if case.name == "demand-shmem" else "anon"),
+               "guest memory on the destination: %r" % dest.get("backing"))
         if case.name == "cut-first-fault":
             c.that(dest.get("pager", {}).get("reconnects", 0) >= 1,
                    "the cut must be recovered by a resumed session: %s reconnects"

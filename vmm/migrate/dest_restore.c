@@ -106,13 +106,17 @@ static int register_memory(struct dest_session *s)
 	popts.on_fault_opaque = &s->faults;
 	ret = pager_create(&popts, &s->pager);
 	for (i = 0; !ret && i < GUEST_NR_REGIONS; i++)
-		ret = pager_add_region(s->pager, i, s->m->mem[i], s->layout.regions[i].size);
+		ret = s->m->memfd[i] >= 0 ?
+			      pager_add_region_memfd(s->pager, i, s->m->mem[i],
+						     s->layout.regions[i].size, s->m->memfd[i], 0) :
+			      pager_add_region(s->pager, i, s->m->mem[i], s->layout.regions[i].size);
 	return ret;
 }
 
 int dest_build(struct dest_session *s)
 {
-	int ret = machine_create(&s->guest, s->irqchip, &s->m);
+	/* The memory is what the source's layout says it is (check_layout() made it uniform). */
+	int ret = machine_create(&s->guest, s->irqchip, s->layout.regions[0].backing, &s->m);
 
 	if (ret)
 		return dest_fail(s, MIG_EXIT_MIGRATION, ret, "cannot build the VM for the config: %s",

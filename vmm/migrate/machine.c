@@ -11,8 +11,33 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
-int machine_create(const struct guest_config *cfg, bool irqchip, struct machine **out)
+/* A region's memory: anonymous, or a memfd of its size mapped shared (fd kept for the pager). */
+static int map_region(struct machine *m, unsigned int i)
+{
+	uint64_t size = m->regions[i].size;
+
+	if (m->backing == PAGER_BACKING_SHMEM) {
+		m->memfd[i] = memfd_create("guest-memory", MFD_CLOEXEC);
+		if (m->memfd[i] < 0 || ftruncate(m->memfd[i], (off_t)size))
+			return -errno;
+		m->mem[i] = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, m->memfd[i], 0);
+	} else {
+		m->mem[i] = mmap(NULL, size, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	}
+	if (m->mem[i] == MAP_FAILED) {
+		m->mem[i] = NULL;
+		return -errno;
+	}
+	/* The pager installs 4 KiB pages: huge pages would only be split again. */
+	madvise(m->mem[i], size, MADV_NOHUGEPAGE);
+	return 0;
+}
+
+int machine_create(const struct guest_config *cfg, bool irqchip, enum pager_backing backing,
+		   struct machine **out)
 {
 	struct machine *m;
 	unsigned int i;
@@ -21,11 +46,16 @@ int machine_create(const struct guest_config *cfg, bool irqchip, struct machine 
 	ret = guest_config_check(cfg);
 	if (ret)
 		return ret;
+	if (backing != PAGER_BACKING_ANON && backing != PAGER_BACKING_SHMEM)
+		return -EOPNOTSUPP;
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
 	m->cfg = *cfg;
 	m->irqchip = irqchip;
+	m->backing = backing;
+	for (i = 0; i < GUEST_NR_REGIONS; i++)
+		m->memfd[i] = -1;
 	ret = vm_create(&m->vm);
 	if (ret)
 		goto err_free;
@@ -38,23 +68,20 @@ int machine_create(const struct guest_config *cfg, bool irqchip, struct machine 
 	}
 	guest_regions(cfg, m->regions);
 	for (i = 0; i < GUEST_NR_REGIONS; i++) {
-		m->mem[i] = mmap(NULL, m->regions[i].size, PROT_READ | PROT_WRITE,
-				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		if (m->mem[i] == MAP_FAILED) {
-			ret = -errno;
-			m->mem[i] = NULL;
+		ret = map_region(m, i);
+		if (ret)
 			goto err_mem;
-		}
-		/* The pager installs 4 KiB pages: huge pages would only be split again. */
-		madvise(m->mem[i], m->regions[i].size, MADV_NOHUGEPAGE);
 	}
 	*out = m;
 	return 0;
 
 err_mem:
-	for (i = 0; i < GUEST_NR_REGIONS; i++)
+	for (i = 0; i < GUEST_NR_REGIONS; i++) {
 		if (m->mem[i])
 			munmap(m->mem[i], m->regions[i].size);
+		if (m->memfd[i] >= 0)
+			close(m->memfd[i]);
+	}
 err_vm:
 	vm_destroy(m->vm);
 err_free:
@@ -72,7 +99,7 @@ void machine_layout(const struct machine *m, struct pager_layout *layout)
 			.id = i,
 			.gpa = m->regions[i].gpa,
 			.size = m->regions[i].size,
-			.backing = PAGER_BACKING_ANON,
+			.backing = m->backing,
 		};
 }
 
@@ -147,8 +174,11 @@ void machine_destroy(struct machine *m)
 	if (!m)
 		return;
 	vm_destroy(m->vm);
-	for (i = 0; i < GUEST_NR_REGIONS; i++)
+	for (i = 0; i < GUEST_NR_REGIONS; i++) {
 		munmap(m->mem[i], m->regions[i].size);
+		if (m->memfd[i] >= 0)
+			close(m->memfd[i]);
+	}
 	free(m);
 }
 

@@ -17,15 +17,22 @@
 struct machine {
 	struct guest_config cfg;
 	bool irqchip;
+	/* PAGER_BACKING_ANON (private anonymous) or PAGER_BACKING_SHMEM (a memfd a region). */
+	enum pager_backing backing;
 	struct vm *vm;
 	struct guest_region regions[GUEST_NR_REGIONS];
 	uint8_t *mem[GUEST_NR_REGIONS];
+	int memfd[GUEST_NR_REGIONS]; /* -1 for anonymous memory */
 	struct vcpu *vcpus[GUEST_MAX_VCPUS];
 	struct guest_monitor monitor;
 };
 
-/* VM (+ irqchip and PIT) and anonymous guest memory, untouched. */
-int machine_create(const struct guest_config *cfg, bool irqchip, struct machine **out);
+/*
+ * VM (+ irqchip and PIT) and guest memory, untouched: private anonymous, or a memfd mapped
+ * shared per region (backing PAGER_BACKING_SHMEM; -EOPNOTSUPP for any other).
+ */
+int machine_create(const struct guest_config *cfg, bool irqchip, enum pager_backing backing,
+		   struct machine **out);
 /* The guest memory as the pager's layout: region i is memory slot i. */
 void machine_layout(const struct machine *m, struct pager_layout *layout);
 int machine_add_slots(struct machine *m);

@@ -31,6 +31,8 @@ enum mig_exit {
 struct mig_source_opts {
 	struct guest_config guest;
 	bool irqchip;
+	/* Guest memory: PAGER_BACKING_ANON or _SHMEM; the destination's follows (its layout). */
+	enum pager_backing backing;
 	/*
 	 * Enable kvmclock as a guest OS would (MSR_KVM_SYSTEM_TIME_NEW, MSR_KVM_WALL_CLOCK_NEW,
 	 * MSR_KVM_STEAL_TIME): their restore makes KVM write guest memory inside KVM_SET_MSRS.

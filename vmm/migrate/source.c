@@ -80,7 +80,7 @@ static int build(struct source_run *run)
 	unsigned int i;
 	int ret;
 
-	ret = machine_create(&o->guest, o->irqchip, &run->m);
+	ret = machine_create(&o->guest, o->irqchip, o->backing, &run->m);
 	if (ret)
 		return ret;
 	ret = machine_add_slots(run->m);
