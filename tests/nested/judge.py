@@ -153,6 +153,11 @@ def judge_case(case, label):
             check_nested_faults(c, dest, patched)
         c.that(dest.get("backing") == ("shmem" if case.name == "demand-shmem" else "anon"),
                "guest memory on the destination: %r" % dest.get("backing"))
+        if case.name == "demand-shmem":
+            clock = [f for f in dest.get("restore_fault_pages", [])
+                     if f["during"] == "KVM_SET_MSRS" and f["thread"] == "restore"]
+            c.that({f["what"] for f in clock} == {"kvmclock system time", "kvmclock wall clock"},
+                   "KVM_SET_MSRS must fault both kvmclock pages of the memfd: %s" % clock)
         if case.name == "cut-first-fault":
             c.that(dest.get("pager", {}).get("reconnects", 0) >= 1,
                    "the cut must be recovered by a resumed session: %s reconnects"

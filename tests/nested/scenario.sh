@@ -99,8 +99,9 @@ echo "NESTED-JSON caps - $(vmm-caps --json)"
 # the guest's memory) are fetched on demand when KVM touches them, not pushed ahead.
 want demand && run_case demand "" "--prepage 0"
 want demand-2vcpu && run_case demand-2vcpu "" "--prepage 0 --vcpus 2 --mem 8M"
-# The same with guest memory in a memfd on both ends (MISSING + MINOR, UFFDIO_CONTINUE).
-want demand-shmem && run_case demand-shmem "" "--prepage 0 --backing shmem"
+# The same with guest memory in a memfd on both ends (MISSING + MINOR, UFFDIO_CONTINUE), and
+# kvmclock on: KVM also writes two missing memfd pages inside KVM_SET_MSRS.
+want demand-shmem && run_case demand-shmem "" "--prepage 0 --backing shmem --kvmclock"
 # The control: the same guest, stopped at the same point (in guest mode), with every page sent
 # before the switch-over (stop-and-copy), so nothing faults.
 want precopy && run_case precopy "" "--prepage 0 --stop-and-copy"
