@@ -21,6 +21,27 @@ static int fault_request(struct fault_reader *f, struct tx_queue *tx, const stru
 	return 0;
 }
 
+/*
+ * A fault on a memfd page already installed: the kernel dropped its mapping since (reclaim,
+ * MADV_DONTNEED, a THP collapse), leaving the page in the file, so the thread took a minor
+ * fault that a wake alone would only repeat. Map the file page again (and wake); -EEXIST: it
+ * is mapped already, the wake is all it needs. Any other failure means the installed page is
+ * gone from the file: the pager fails rather than let the thread see anything else.
+ */
+static int fault_remap(struct pager *p, uint64_t addr)
+{
+	int ret;
+
+	uffd_continue(p->uffd, (void *)(uintptr_t)addr, p->regions.page_size, true, &ret);
+	if (ret == -EEXIST || ret == -EAGAIN)
+		return uffd_wake(p->uffd, (void *)(uintptr_t)addr, p->regions.page_size);
+	if (ret)
+		logger_err(&p->log, "pager: the installed memfd page at 0x%llx cannot be mapped "
+				    "again (UFFDIO_CONTINUE: %s): was the file punched?",
+			   (unsigned long long)addr, strerror(-ret));
+	return ret;
+}
+
 static int fault_handle(struct pager *p, struct fault_reader *f, struct tx_queue *tx,
 			const struct uffd_msg *msg, uint64_t now)
 {
@@ -70,6 +91,8 @@ static int fault_handle(struct pager *p, struct fault_reader *f, struct tx_queue
 		return ret;
 	if (status == PAGE_ABSENT)
 		return fault_request(f, tx, r, page, p->regions.page_size, now);
+	if (wake && r->alias)
+		return fault_remap(p, addr);
 	return wake ? uffd_wake(p->uffd, (void *)(uintptr_t)addr, p->regions.page_size) : 0;
 }
 

@@ -49,14 +49,20 @@ static int64_t install_memfd(struct pager *p, struct region *r, uint64_t first, 
 {
 	uint8_t *alias = region_alias_addr(&p->regions, r, first);
 
-	/* One call allocates the run's file pages, instead of a page fault on each. */
-	if (len > p->regions.page_size)
-		madvise(alias, len, MADV_POPULATE_WRITE);
+	/*
+	 * One call allocates the run's file pages, instead of a page fault on each; and an
+	 * allocation that fails is an error here rather than a SIGBUS in the copy.
+	 */
+	if (madvise(alias, len, MADV_POPULATE_WRITE)) {
+		*err_out = -errno;
+		return 0;
+	}
 	if (src)
 		memcpy(alias, src, len);
 	else
 		memset(alias, 0, len);
-	return uffd_continue(p->uffd, region_page_addr(&p->regions, r, first), len, err_out);
+	return uffd_continue(p->uffd, region_page_addr(&p->regions, r, first), len, false,
+			     err_out);
 }
 
 int install_run(struct pager *p, struct region *r, uint64_t first, uint64_t count,
@@ -97,6 +103,18 @@ int install_run(struct pager *p, struct region *r, uint64_t first, uint64_t coun
 			/* Partial install, or the mm is changing under us: go on from here. */
 			res->retries++;
 			continue;
+		}
+		if (ret == -EEXIST && r->alias) {
+			/*
+			 * A memfd page mapped behind our back: by the time this is known its file
+			 * page has been written. Nothing in this pager maps a page it has not
+			 * claimed, so refuse rather than guess what the thread saw.
+			 */
+			snprintf(err, err_len, "UFFDIO_CONTINUE at %p: the page was already mapped "
+				 "(by whom? the memfd region must be touched by nothing but its "
+				 "threads' faults)", (void *)region_page_addr(&p->regions, r,
+										first + done));
+			return ret;
 		}
 		if (ret == -EEXIST) {
 			/*

@@ -119,7 +119,6 @@ int pager_add_region_memfd(struct pager *p, uint32_t id, void *addr, uint64_t si
 	struct region *r;
 	uint64_t features = 0;
 	char err[512];
-	void *alias;
 	int ret;
 
 	if (run_state_get(p) != PAGER_STATE_IDLE)
@@ -140,17 +139,12 @@ int pager_add_region_memfd(struct pager *p, uint32_t id, void *addr, uint64_t si
 		return ret;
 	}
 	r = &p->regions.r[id];
-	alias = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)fd_offset);
-	if (alias == MAP_FAILED) {
-		ret = -errno;
-		logger_err(&p->log, "pager: region %u: mapping the memfd a second time: %s", id,
-			   strerror(errno));
+	ret = region_memfd_attach(r, fd, fd_offset, err, sizeof(err));
+	if (ret) {
+		logger_err(&p->log, "pager: region %u: %s", id, err);
 		region_table_drop_last(&p->regions);
 		return ret;
 	}
-	r->alias = alias;
-	r->fd = fd;
-	r->fd_offset = fd_offset;
 	/*
 	 * MISSING for pages the file does not have yet, MINOR for those the pager has written
 	 * through the alias but not mapped: either way the guest waits for UFFDIO_CONTINUE.

@@ -19,8 +19,7 @@ void region_table_free(struct region_table *t)
 
 	for (i = 0; i < t->n; i++) {
 		page_state_free(&t->r[i].pages);
-		if (t->r[i].alias)
-			munmap(t->r[i].alias, t->r[i].size);
+		region_memfd_detach(&t->r[i]);
 	}
 	t->n = 0;
 }
@@ -98,9 +97,7 @@ void region_table_drop_last(struct region_table *t)
 
 	t->pages_total -= r->size / t->page_size;
 	page_state_free(&r->pages);
-	if (r->alias)
-		munmap(r->alias, r->size);
-	r->alias = NULL;
+	region_memfd_detach(r);
 	t->n--;
 }
 

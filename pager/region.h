@@ -23,7 +23,8 @@ struct region {
 	/*
 	 * A memfd region (pager_add_region_memfd()): the pager's own mapping of the same file
 	 * pages, unregistered, where pages are written before UFFDIO_CONTINUE maps them at base;
-	 * NULL for private anonymous memory. fd and fd_offset: the caller's file, for discards.
+	 * NULL for private anonymous memory. fd: the pager's own copy of the file's fd, and
+	 * fd_offset where the region starts in it (discards punch holes there).
 	 */
 	uint8_t *alias;
 	int fd;
@@ -49,6 +50,16 @@ int region_table_add(struct region_table *t, uint32_t id, void *addr, uint64_t s
 		     size_t err_len);
 /* Takes back the region just added (its registration failed). */
 void region_table_drop_last(struct region_table *t);
+
+/*
+ * region_memfd.c: makes r a memfd region. The caller's mapping at r->base must be one shared
+ * mapping of fd at fd_offset covering the region, the file long enough; the pager keeps its
+ * own copy of fd and maps the file a second time (r->alias). -errno with the reason in err.
+ */
+int region_memfd_attach(struct region *r, int fd, uint64_t fd_offset, char *err,
+			size_t err_len);
+/* Unmaps the alias and closes the pager's fd (nothing for an anonymous region). */
+void region_memfd_detach(struct region *r);
 
 /*
  * The regions as the protocol checks page headers against them: sizes in layout order (the

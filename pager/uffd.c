@@ -159,11 +159,11 @@ int64_t uffd_copy(int uffd, void *dst, const void *src, uint64_t len, int *err_o
 	return install_result(ret, copy.copy, err_out);
 }
 
-int64_t uffd_continue(int uffd, void *dst, uint64_t len, int *err_out)
+int64_t uffd_continue(int uffd, void *dst, uint64_t len, bool wake, int *err_out)
 {
 	struct uffdio_continue cont = {
 		.range = { .start = (uintptr_t)dst, .len = len },
-		.mode = UFFDIO_CONTINUE_MODE_DONTWAKE,
+		.mode = wake ? 0 : UFFDIO_CONTINUE_MODE_DONTWAKE,
 	};
 	int ret = ioctl(uffd, UFFDIO_CONTINUE, &cont);
 

@@ -3,6 +3,7 @@
 #ifndef PAGER_UFFD_H
 #define PAGER_UFFD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,8 +34,11 @@ int uffd_unregister(int uffd, void *addr, uint64_t len);
  * through *err_out), or 0 with the error when nothing was installed.
  */
 int64_t uffd_copy(int uffd, void *dst, const void *src, uint64_t len, int *err_out);
-/* Maps the file pages already in the page cache at dst (a MINOR-registered shmem range). */
-int64_t uffd_continue(int uffd, void *dst, uint64_t len, int *err_out);
+/*
+ * Maps the file pages already in the page cache at dst (a MINOR-registered shmem range);
+ * wake: also wake the range's waiters (the installs leave that to uffd_wake()).
+ */
+int64_t uffd_continue(int uffd, void *dst, uint64_t len, bool wake, int *err_out);
 int64_t uffd_zeropage(int uffd, void *dst, uint64_t len, int *err_out);
 int uffd_wake(int uffd, void *addr, uint64_t len);
 

@@ -255,9 +255,10 @@ PAGER_API int pager_add_region(struct pager *p, uint32_t id, void *addr, uint64_
  * caller's MAP_SHARED mapping of fd at fd_offset, not yet touched, its file range not yet
  * allocated (-EEXIST otherwise). Registered MISSING and MINOR: the pager writes each page into
  * the file through a second mapping of its own, then maps it at addr with UFFDIO_CONTINUE, so
- * a thread touching it waits until the page is whole. fd must stay open while the pager
- * lives. -EOPNOTSUPP without userfaultfd minor faults on shmem (Linux 5.14). Must precede
- * pager_start().
+ * a thread touching it waits until the page is whole. The pager keeps its own copy of fd.
+ * -EINVAL if addr is not one shared mapping of fd at fd_offset covering size bytes, or the
+ * file is shorter; -EOPNOTSUPP without userfaultfd minor faults on shmem (Linux 5.14). Must
+ * precede pager_start().
  */
 PAGER_API int pager_add_region_memfd(struct pager *p, uint32_t id, void *addr, uint64_t size,
 				     int fd, uint64_t fd_offset);

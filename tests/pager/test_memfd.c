@@ -2,9 +2,10 @@
 /*
  * memfd (shmem) regions, MISSING + MINOR: each page is written into the file through the
  * pager's own mapping and mapped with UFFDIO_CONTINUE. Pages pre-copied with wrong data and
- * then discarded are fetched again; two threads and the kernel (read(2) into a missing page)
- * fault while the push runs; at the end the mapping, the file itself (pread) and the source
- * agree, and a thread never saw a page half written.
+ * then discarded are punched out of the file and fetched again; an installed page whose
+ * mapping the kernel dropped (MADV_DONTNEED: the page stays in the file) is mapped again on
+ * its next fault; two threads and the kernel (read(2) into a missing page) fault while the
+ * push runs; at the end the mapping, the file itself (pread) and the source agree.
  */
 #include "check.h"
 #include "harness.h"
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #define THREADS 2
@@ -24,7 +26,7 @@ struct walker {
 	const struct test_dest *td;
 	const struct pattern *pattern;
 	uint64_t start, stride;
-	uint64_t bad; /* pages that did not read as the source's */
+	uint64_t bad, bad_page; /* pages that did not read as the source's, and the last one */
 };
 
 static void *walker_main(void *arg)
@@ -40,7 +42,10 @@ static void *walker_main(void *arg)
 
 		pattern_fill_page(w->pattern, 0, page, expected, w->td->page_size);
 		/* Whole and final from the first access: never a half-written page. */
-		w->bad += memcmp(addr, expected, w->td->page_size) != 0;
+		if (memcmp(addr, expected, w->td->page_size)) {
+			w->bad++;
+			w->bad_page = page;
+		}
 	}
 	free(expected);
 	return NULL;
@@ -76,6 +81,7 @@ int main(void)
 	test_source_start(&sp, &ts);
 	pager_options_init(&opts);
 	opts.log_fn = count_log;
+	opts.hold_push = true;
 	test_dest_prepare_memfd(&td, ts.port, &opts, fds);
 
 	/* Pre-copy of wrong data, then its discard: those pages must be fetched again. */
@@ -87,8 +93,29 @@ int main(void)
 	ret = pager_discard(td.pager, 0, 100 * td.page_size, WRONG_PAGES * td.page_size);
 	check(ret == 0, "pager_discard: %s", strerror(-ret));
 	free(wrong);
+	/* Punched out of the file, not only unmapped: the file has a hole there. */
+	check(lseek(td.memfds[0], 100 * td.page_size, SEEK_DATA) >= (off_t)((100 + WRONG_PAGES) *
+									  td.page_size) ||
+		      errno == ENXIO, "the discarded pages are still in the file");
 	ret = pager_start(td.pager, fds[0], fds[1]);
 	check(ret == 0, "pager_start: %s", strerror(-ret));
+
+	/*
+	 * The push held: a page comes on demand; then its mapping is dropped while the page stays
+	 * in the file, and the next touch takes a minor fault on a page the pager has. It must be
+	 * mapped again (a wake alone would have the thread fault forever: the alarm catches it).
+	 */
+	page_buf = malloc(td.page_size);
+	check(page_buf != NULL, "malloc");
+	pattern_fill_page(&sp.pattern, 0, 10, page_buf, td.page_size);
+	check(!memcmp(td.bases[0] + 10 * td.page_size, page_buf, td.page_size), "page 10 on demand");
+	check(!madvise(td.bases[0] + 10 * td.page_size, td.page_size, MADV_DONTNEED), "madvise");
+	check(!memcmp(td.bases[0] + 10 * td.page_size, page_buf, td.page_size),
+	      "page 10 after its mapping was dropped");
+	pager_get_stats(td.pager, &st);
+	check(st.faults == 2 && st.faults_present == 1, "faults %llu (present %llu), expected 2 "
+	      "(1)", (unsigned long long)st.faults, (unsigned long long)st.faults_present);
+	pager_release_push(td.pager);
 
 	/* The kernel's own access to a missing page: read(2) writes into it. */
 	check(!pipe(pipefd), "pipe");
@@ -106,16 +133,15 @@ int main(void)
 	check(ret == 0, "pager_wait: %d (%s)", ret, pager_error(td.pager));
 	for (i = 0; i < THREADS; i++) {
 		pthread_join(walkers[i].thread, NULL);
-		/* Page 3000 holds the kernel's message, so one walk sees it differ. */
-		check(walkers[i].bad <= 1, "walker %d saw %llu pages that were not the source's", i,
-		      (unsigned long long)walkers[i].bad);
+		/* Page 3000 holds the kernel's message: the one page each walk sees differ. */
+		check(walkers[i].bad == 1 && walkers[i].bad_page == 3000,
+		      "walker %d saw %llu pages that were not the source's (the last %llu)", i,
+		      (unsigned long long)walkers[i].bad, (unsigned long long)walkers[i].bad_page);
 	}
 	test_source_finish(&ts, &report);
 	check(report.status == 0, "source failed: %d", report.status);
 
 	/* The page the kernel wrote into: its message on the source's bytes, which go back. */
-	page_buf = malloc(td.page_size);
-	check(page_buf != NULL, "malloc");
 	pattern_fill_page(&sp.pattern, 0, 3000, page_buf, td.page_size);
 	check(!memcmp(into, message, sizeof(message)) &&
 		      !memcmp(into + sizeof(message), page_buf + sizeof(message),

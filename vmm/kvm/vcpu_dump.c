@@ -2,8 +2,8 @@
 /* What an error report shows of a vCPU: exit names, registers, the code at RIP. */
 #include "kvm.h"
 
+#include <fcntl.h>
 #include <stdio.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "kvm_ioctl.h"
@@ -82,16 +82,26 @@ void vcpu_dump(struct vcpu *vcpu)
 }
 
 /*
- * Whether the host page under hva is resident. A page absent under userfaultfd would make a
- * plain read block until the pager serves it, which may be never in an error path.
+ * Whether the host page under hva is mapped in this process (/proc/self/pagemap's present
+ * bit, readable without privilege). A page not mapped under userfaultfd would make a plain
+ * read block until the pager serves it, which may be never in an error path. mincore() is not
+ * enough: for shared file memory it says the page is in the file, which under a MINOR
+ * registration still faults.
  */
 static bool host_page_resident(const void *hva)
 {
 	long page = sysconf(_SC_PAGESIZE);
-	unsigned char vec;
-	void *base = (void *)((uintptr_t)hva & ~((uintptr_t)page - 1));
+	uint64_t entry = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	bool present;
 
-	return mincore(base, page, &vec) == 0 && (vec & 1);
+	if (fd < 0)
+		return false;
+	present = pread(fd, &entry, sizeof(entry), (off_t)((uintptr_t)hva / (uintptr_t)page *
+							     sizeof(entry))) == sizeof(entry) &&
+		  (entry >> 63);
+	close(fd);
+	return present;
 }
 
 void vcpu_dump_code(struct vcpu *vcpu)
