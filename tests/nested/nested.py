@@ -146,7 +146,12 @@ def main():
                     help="build (or take from the cache) the KVM of kvm-patch/ and load it")
     ap.add_argument("--label", default="stock", help="what the modules are, for the tables")
     ap.add_argument("--keep", action="store_true", help="keep the console log and initramfs")
+    ap.add_argument("--demo", nargs=argparse.REMAINDER,
+                    help="scripts/demo without /dev/kvm: migrate the guest these vmm-source "
+                         "arguments describe inside the QEMU guest, print its stats")
     args = ap.parse_args()
+    if args.demo is not None:
+        return demo(args)
 
     kernel, kver = find_kernel()
     if args.patched:
@@ -180,6 +185,38 @@ def main():
         shutil.rmtree(work, ignore_errors=True)
     print("PASS: %d nested cases (%s KVM)" % (len(names), args.label))
     return 0
+
+
+def demo(args):
+    """The main job in the QEMU guest: one migration, its stats as vmm-dest printed them."""
+    kernel, kver = find_kernel()
+    static = build_static(os.path.abspath(args.source), os.path.abspath(args.build))
+    work = tempfile.mkdtemp(prefix="nested-demo-", dir=os.path.abspath(args.build))
+    demo_args = [a for a in args.demo if a != "--"]
+    if any("," in a or " " in a for a in demo_args):
+        fail("demo arguments cannot hold commas or spaces: %s" % demo_args)
+    cases, _, _ = boot_cases(kernel, kver, static, work, None, None,
+                             "demo nested.demo=" + ",".join(demo_args), "demo")
+    case = cases.get("demo")
+    if not case or not case.ended:
+        fail("the demo migration did not end (console: %s)" % work)
+    for end in ("source", "dest"):
+        print("\n--- vmm-%s (in the QEMU guest) ---\n%s" % (end, case.log(end)))
+    d = case.json.get("dest")
+    if d:
+        print("\ndestination stats (JSON):")
+        print(json.dumps(d, indent=2))
+        print("\nguest_ok=%s (%s), digest_match=%s, state_digest_match=%s, %d pages: %d demand, "
+              "%d push, %d zero; fault latency p50 %s us, p99 %s us; vCPU blocktime ms %s; %d "
+              "pages faulted inside the restore ioctls; guest running %.1f ms after the "
+              "source's switch-over message (all inside the QEMU guest: TCG is slow)" % (
+                  d["guest_ok"], d["guest_check"], d["digest_match"], d["state_digest_match"],
+                  d["pages_total"], d["pages_demand"], d["pages_push"], d["pages_zero"],
+                  d["fault_latency_us"]["p50"], d["fault_latency_us"]["p99"], d["blocktime_ms"],
+                  d["restore_faults"], d["switchover_ms"]))
+    shutil.rmtree(work, ignore_errors=True)
+    rc = case.rc.get("dest", "1")
+    return int(rc) if rc.isdigit() else 1
 
 
 def boot_cases(kernel, kver, static, work, modules, selftests, cases, label):

@@ -210,7 +210,7 @@ void restore_faults_write_json(const struct restore_faults *rf, struct json *j)
 
 void restore_faults_write_table(const struct restore_faults *rf, FILE *out)
 {
-	unsigned int i, n = atomic_load_explicit(&rf->n, memory_order_acquire);
+	unsigned int i, n = atomic_load_explicit(&rf->n, memory_order_acquire), plain = 0;
 	pid_t restore_tid = atomic_load(&rf->restore_tid);
 
 	if (!n) {
@@ -218,6 +218,10 @@ void restore_faults_write_table(const struct restore_faults *rf, FILE *out)
 			     "vCPU's first KVM_RUN)\n");
 		return;
 	}
+	/*
+	 * Each fault inside a restore ioctl and each on a page the state points at; the first
+	 * runs' faults on the guest's own memory only counted (the JSON has them all).
+	 */
 	fprintf(out, "restore faults (served by the listener while the ioctl waited):\n");
 	fprintf(out, "  %-32s %-5s %-8s %-14s %s\n", "during", "vCPU", "thread", "guest page",
 		"what the state says it is");
@@ -225,11 +229,15 @@ void restore_faults_write_table(const struct restore_faults *rf, FILE *out)
 		const struct restore_fault *f = &rf->log[i];
 		char gpa[24];
 
+		if (!f->what && !strcmp(f->during, RESTORE_FAULTS_FIRST_RUN)) {
+			plain++;
+			continue;
+		}
 		snprintf(gpa, sizeof(gpa), "0x%" PRIx64, f->gpa);
 		fprintf(out, "  %-32s %-5d %-8s %-14s %s\n", f->during, f->vcpu,
 			f->tid == restore_tid ? "restore" : "vcpu", gpa, f->what ? f->what : "-");
 	}
-	if (atomic_load(&rf->not_logged))
-		fprintf(out, "  ... and %" PRIu64 " more not logged\n",
-			(uint64_t)atomic_load(&rf->not_logged));
+	if (plain || atomic_load(&rf->not_logged))
+		fprintf(out, "  and %" PRIu64 " faults of the vCPUs' first KVM_RUN on the guest's own "
+			     "memory\n", (uint64_t)plain + atomic_load(&rf->not_logged));
 }
