@@ -89,23 +89,37 @@ err_free:
 	return ret;
 }
 
-int pager_add_region(struct pager *p, uint32_t id, void *addr, uint64_t size)
+/*
+ * One region into the table and registered: anonymous memory (fd < 0) in MISSING mode; a memfd
+ * in MISSING and MINOR mode (MISSING for pages the file does not have yet, MINOR for those the
+ * pager wrote through its alias but has not mapped: either way the thread waits for
+ * UFFDIO_CONTINUE), after its file side is checked and the alias mapped.
+ */
+static int add_region(struct pager *p, uint32_t id, void *addr, uint64_t size, int fd,
+		      uint64_t fd_offset)
 {
+	bool memfd = fd >= 0;
 	char err[512];
 	int ret;
 
 	if (run_state_get(p) != PAGER_STATE_IDLE)
 		return -EBUSY;
+	/* A page already mapped, or already in the file, is refused as resident (mincore). */
 	ret = region_table_add(&p->regions, id, addr, size, err, sizeof(err));
 	if (ret) {
 		if (*err)
 			logger_err(&p->log, "%s", err);
 		return ret;
 	}
-	ret = uffd_register(p->uffd, addr, size, UFFDIO_REGISTER_MODE_MISSING, PAGER_UFFD_IOCTLS,
-			    err, sizeof(err));
+	ret = memfd ? region_memfd_attach(&p->regions.r[id], fd, fd_offset, err, sizeof(err)) : 0;
+	if (!ret)
+		ret = uffd_register(p->uffd, addr, size,
+				    UFFDIO_REGISTER_MODE_MISSING |
+					    (memfd ? UFFDIO_REGISTER_MODE_MINOR : 0),
+				    memfd ? PAGER_UFFD_IOCTLS_MEMFD : PAGER_UFFD_IOCTLS, err,
+				    sizeof(err));
 	if (ret) {
-		logger_err(&p->log, "%s", err);
+		logger_err(&p->log, "pager: region %u: %s", id, err);
 		region_table_drop_last(&p->regions);
 		return ret;
 	}
@@ -113,16 +127,16 @@ int pager_add_region(struct pager *p, uint32_t id, void *addr, uint64_t size)
 	return 0;
 }
 
+int pager_add_region(struct pager *p, uint32_t id, void *addr, uint64_t size)
+{
+	return add_region(p, id, addr, size, -1, 0);
+}
+
 int pager_add_region_memfd(struct pager *p, uint32_t id, void *addr, uint64_t size, int fd,
 			   uint64_t fd_offset)
 {
-	struct region *r;
 	uint64_t features = 0;
-	char err[512];
-	int ret;
 
-	if (run_state_get(p) != PAGER_STATE_IDLE)
-		return -EBUSY;
 	if (fd < 0 || fd_offset % p->regions.page_size)
 		return -EINVAL;
 	if (uffd_probe_features(&features) == 0 && !(features & UFFD_FEATURE_MINOR_SHMEM)) {
@@ -131,34 +145,7 @@ int pager_add_region_memfd(struct pager *p, uint32_t id, void *addr, uint64_t si
 				    "be served");
 		return -EOPNOTSUPP;
 	}
-	/* An allocated file page would never fault: region_table_add() refuses it (mincore). */
-	ret = region_table_add(&p->regions, id, addr, size, err, sizeof(err));
-	if (ret) {
-		if (*err)
-			logger_err(&p->log, "%s", err);
-		return ret;
-	}
-	r = &p->regions.r[id];
-	ret = region_memfd_attach(r, fd, fd_offset, err, sizeof(err));
-	if (ret) {
-		logger_err(&p->log, "pager: region %u: %s", id, err);
-		region_table_drop_last(&p->regions);
-		return ret;
-	}
-	/*
-	 * MISSING for pages the file does not have yet, MINOR for those the pager has written
-	 * through the alias but not mapped: either way the guest waits for UFFDIO_CONTINUE.
-	 */
-	ret = uffd_register(p->uffd, addr, size,
-			    UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_MINOR,
-			    PAGER_UFFD_IOCTLS_MEMFD, err, sizeof(err));
-	if (ret) {
-		logger_err(&p->log, "%s", err);
-		region_table_drop_last(&p->regions);
-		return ret;
-	}
-	r->registered = true;
-	return 0;
+	return add_region(p, id, addr, size, fd, fd_offset);
 }
 
 int pager_start(struct pager *p, int demand_fd, int push_fd)
