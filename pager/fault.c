@@ -9,11 +9,14 @@
 #include <string.h>
 #include <unistd.h>
 
-/* One page asked for; with no room in the send queue now, it goes with a later turn. */
+/*
+ * One page (a hugetlb region: one 2 MiB page) asked for; with no room in the send queue now,
+ * it goes with a later turn.
+ */
 static int fault_request(struct fault_reader *f, struct tx_queue *tx, const struct region *r,
 			 uint64_t page, uint32_t page_size, uint64_t now)
 {
-	struct request *rq = requests_add(f->requests, r->id, page, 1);
+	struct request *rq = requests_add(f->requests, r->id, page, r->unit_pages);
 
 	if (!rq)
 		return -ENOMEM;
@@ -50,7 +53,7 @@ static int fault_handle(struct pager *p, struct fault_reader *f, struct tx_queue
 	struct region *r = region_find(&p->regions, addr);
 	enum page_status status;
 	bool wake = false;
-	uint64_t page;
+	uint64_t page, unit;
 	int ret = 0;
 
 	if (!r) {
@@ -58,7 +61,10 @@ static int fault_handle(struct pager *p, struct fault_reader *f, struct tx_queue
 			    (unsigned long long)addr);
 		return 0;
 	}
-	page = region_page_of(&p->regions, r, addr);
+	/* A hugetlb fault is on its whole 2 MiB page: its first page stands for it. */
+	page = region_unit_first(r, region_page_of(&p->regions, r, addr));
+	addr = (uintptr_t)region_page_addr(&p->regions, r, page);
+	unit = (uint64_t)r->unit_pages * p->regions.page_size;
 	if (p->opts.on_fault)
 		p->opts.on_fault(p->opts.on_fault_opaque, r->id, page, tid);
 	/* All of this fault's bookkeeping in one critical section: it is the hot path. */
@@ -75,7 +81,7 @@ static int fault_handle(struct pager *p, struct fault_reader *f, struct tx_queue
 	 * may have missed the mark, so the waiter is served here (and no request goes out).
 	 */
 	if (!wake && !ret && page_state_mark_waited(&r->pages, page)) {
-		waiters_serve(&p->waiters, addr, p->regions.page_size, &p->counters);
+		waiters_serve(&p->waiters, addr, unit, &p->counters);
 		wake = true;
 	}
 	/*
@@ -93,7 +99,7 @@ static int fault_handle(struct pager *p, struct fault_reader *f, struct tx_queue
 		return fault_request(f, tx, r, page, p->regions.page_size, now);
 	if (wake && r->alias)
 		return fault_remap(p, addr);
-	return wake ? uffd_wake(p->uffd, (void *)(uintptr_t)addr, p->regions.page_size) : 0;
+	return wake ? uffd_wake(p->uffd, (void *)(uintptr_t)addr, unit) : 0;
 }
 
 int fault_read_all(struct pager *p, struct fault_reader *f, struct tx_queue *tx, char *err,

@@ -65,6 +65,12 @@ static int64_t install_memfd(struct pager *p, struct region *r, uint64_t first, 
 			     err_out);
 }
 
+/*
+ * hugetlb has no UFFDIO_ZEROPAGE: a zero huge page is copied from here (never written, so
+ * it stays the kernel's zero page: reading it costs no memory).
+ */
+static uint8_t zero_huge_page[WIRE_HUGE_PAGE_SIZE] __attribute__((aligned(4096)));
+
 int install_run(struct pager *p, struct region *r, uint64_t first, uint64_t count,
 		const uint8_t *src, bool zero, struct install_result *res, char *err,
 		size_t err_len)
@@ -89,6 +95,9 @@ int install_run(struct pager *p, struct region *r, uint64_t first, uint64_t coun
 		if (r->alias)
 			bytes = install_memfd(p, r, first + done, len, zero ? NULL : src + done * ps,
 					      &ret);
+		else if (zero && region_is_hugetlb(r))
+			/* One huge page at a time: install_units() gives one. */
+			bytes = uffd_copy(p->uffd, dst, zero_huge_page, len, &ret);
 		else if (zero)
 			bytes = uffd_zeropage(p->uffd, dst, len, &ret);
 		else
@@ -129,10 +138,10 @@ int install_run(struct pager *p, struct region *r, uint64_t first, uint64_t coun
 			 * source's.
 			 */
 			if (p->opts.on_install)
-				p->opts.on_install(p->opts.on_install_opaque, r->id, first + done, 1,
-						   dst);
-			installed_range(p, r, first + done, 1);
-			done++;
+				p->opts.on_install(p->opts.on_install_opaque, r->id, first + done,
+						   r->unit_pages, dst);
+			installed_range(p, r, first + done, r->unit_pages);
+			done += r->unit_pages;
 			continue;
 		}
 		snprintf(err, err_len, "%s at %p (%llu bytes): %s",
@@ -144,12 +153,37 @@ int install_run(struct pager *p, struct region *r, uint64_t first, uint64_t coun
 	return 0;
 }
 
+/*
+ * A hugetlb region: [first, first+count) is whole 2 MiB pages, each claimed by its first
+ * page and installed whole.
+ */
+static int install_units(struct pager *p, struct region *r, uint64_t first, uint64_t count,
+			 const uint8_t *src, bool zero, struct install_result *res, char *err,
+			 size_t err_len)
+{
+	uint64_t ps = p->regions.page_size, page;
+	int ret;
+
+	for (page = first; page < first + count; page += r->unit_pages) {
+		if (!page_state_claim(&r->pages, page, 1))
+			continue;
+		ret = install_run(p, r, page, r->unit_pages, zero ? NULL : src + (page - first) * ps,
+				  zero, res, err, err_len);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 int install_claimed(struct pager *p, struct region *r, uint64_t first, uint64_t count,
 		    const uint8_t *src, bool zero, struct install_result *res, char *err,
 		    size_t err_len)
 {
 	uint64_t ps = p->regions.page_size, done, chunk, mine, run_start, run;
 	int ret;
+
+	if (region_is_hugetlb(r))
+		return install_units(p, r, first, count, src, zero, res, err, err_len);
 
 	for (done = 0; done < count; done += chunk) {
 		chunk = count - done < 64 ? count - done : 64;

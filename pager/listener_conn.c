@@ -141,9 +141,23 @@ void listener_request_missing(struct listener *l, uint32_t region, uint64_t firs
 	struct pager *p = l->p;
 	struct page_state *ps = &p->regions.r[region].pages;
 	uint64_t page, end = first + count, run, added = 0;
+	struct region *r = &p->regions.r[region];
 	struct request *rq;
 
-	for (page = first; page < end; page += run ? run : 1) {
+	/* A hugetlb region: each 2 MiB page missing, one request (its first page stands for it). */
+	for (page = region_unit_first(r, first); region_is_hugetlb(r) && page < end;
+	     page += r->unit_pages) {
+		if (page_state_get(ps, page) != PAGE_ABSENT)
+			continue;
+		rq = requests_add(&l->requests, region, page, r->unit_pages);
+		if (!rq) {
+			listener_fail(l, -ENOMEM, "no memory for page requests");
+			return;
+		}
+		page_state_request(ps, page);
+		added += r->unit_pages;
+	}
+	for (page = region_is_hugetlb(r) ? end : first; page < end; page += run ? run : 1) {
 		run = 0;
 		while (page + run < end && run < WIRE_MAX_REQUEST_PAGES &&
 		       page_state_get(ps, page + run) == PAGE_ABSENT)

@@ -23,6 +23,8 @@
 #define PAGER_UFFD_IOCTLS ((1ull << _UFFDIO_COPY) | (1ull << _UFFDIO_ZEROPAGE) | (1ull << _UFFDIO_WAKE))
 /* A memfd region's pages are written through the pager's own mapping, then mapped. */
 #define PAGER_UFFD_IOCTLS_MEMFD ((1ull << _UFFDIO_CONTINUE) | (1ull << _UFFDIO_WAKE))
+/* hugetlb has no UFFDIO_ZEROPAGE: a zero huge page is copied from zeros. */
+#define PAGER_UFFD_IOCTLS_HUGETLB ((1ull << _UFFDIO_COPY) | (1ull << _UFFDIO_WAKE))
 
 /* The first version of struct pager_options ends with log_level: no caller has less. */
 #define PAGER_OPTIONS_MIN_SIZE (offsetof(struct pager_options, log_level) + sizeof(int))
@@ -90,34 +92,39 @@ err_free:
 }
 
 /*
- * One region into the table and registered: anonymous memory (fd < 0) in MISSING mode; a memfd
- * in MISSING and MINOR mode (MISSING for pages the file does not have yet, MINOR for those the
- * pager wrote through its alias but has not mapped: either way the thread waits for
- * UFFDIO_CONTINUE), after its file side is checked and the alias mapped.
+ * One region into the table and registered: anonymous memory (fd < 0) in MISSING mode, in
+ * units of unit_pages pages (512: hugetlb); a memfd in MISSING and MINOR mode (MISSING for
+ * pages the file does not have yet, MINOR for those the pager wrote through its alias but has
+ * not mapped: either way the thread waits for UFFDIO_CONTINUE), after its file side is checked
+ * and the alias mapped.
  */
 static int add_region(struct pager *p, uint32_t id, void *addr, uint64_t size, int fd,
-		      uint64_t fd_offset)
+		      uint64_t fd_offset, uint32_t unit_pages)
 {
-	bool memfd = fd >= 0;
+	bool memfd = fd >= 0, huge = unit_pages > 1;
 	char err[512];
 	int ret;
 
 	if (run_state_get(p) != PAGER_STATE_IDLE)
 		return -EBUSY;
 	/* A page already mapped, or already in the file, is refused as resident (mincore). */
-	ret = region_table_add(&p->regions, id, addr, size, err, sizeof(err));
+	ret = region_table_add(&p->regions, id, addr, size, unit_pages, err, sizeof(err));
 	if (ret) {
 		if (*err)
 			logger_err(&p->log, "%s", err);
 		return ret;
 	}
-	ret = memfd ? region_memfd_attach(&p->regions.r[id], fd, fd_offset, err, sizeof(err)) : 0;
+	ret = memfd ? region_memfd_attach(&p->regions.r[id], fd, fd_offset, err, sizeof(err))
+	      : huge ? region_check_hugetlb(addr, size, err, sizeof(err))
+		     : 0;
 	if (!ret)
 		ret = uffd_register(p->uffd, addr, size,
 				    UFFDIO_REGISTER_MODE_MISSING |
 					    (memfd ? UFFDIO_REGISTER_MODE_MINOR : 0),
-				    memfd ? PAGER_UFFD_IOCTLS_MEMFD : PAGER_UFFD_IOCTLS, err,
-				    sizeof(err));
+				    memfd  ? PAGER_UFFD_IOCTLS_MEMFD
+				    : huge ? PAGER_UFFD_IOCTLS_HUGETLB
+					   : PAGER_UFFD_IOCTLS,
+				    err, sizeof(err));
 	if (ret) {
 		logger_err(&p->log, "pager: region %u: %s", id, err);
 		region_table_drop_last(&p->regions);
@@ -129,7 +136,12 @@ static int add_region(struct pager *p, uint32_t id, void *addr, uint64_t size, i
 
 int pager_add_region(struct pager *p, uint32_t id, void *addr, uint64_t size)
 {
-	return add_region(p, id, addr, size, -1, 0);
+	return add_region(p, id, addr, size, -1, 0, 1);
+}
+
+int pager_add_region_hugetlb(struct pager *p, uint32_t id, void *addr, uint64_t size)
+{
+	return add_region(p, id, addr, size, -1, 0, WIRE_HUGE_PAGE_SIZE / p->regions.page_size);
 }
 
 int pager_add_region_memfd(struct pager *p, uint32_t id, void *addr, uint64_t size, int fd,
@@ -145,7 +157,7 @@ int pager_add_region_memfd(struct pager *p, uint32_t id, void *addr, uint64_t si
 				    "be served");
 		return -EOPNOTSUPP;
 	}
-	return add_region(p, id, addr, size, fd, fd_offset);
+	return add_region(p, id, addr, size, fd, fd_offset, 1);
 }
 
 int pager_start(struct pager *p, int demand_fd, int push_fd)

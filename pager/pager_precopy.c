@@ -16,13 +16,15 @@
 static struct region *idle_region(struct pager *p, uint32_t region, uint64_t offset,
 				  uint64_t len)
 {
-	uint32_t ps = p->regions.page_size;
+	uint64_t unit;
 	struct region *r;
 
 	if (run_state_get(p) != PAGER_STATE_IDLE || region >= p->regions.n)
 		return NULL;
 	r = &p->regions.r[region];
-	if (offset % ps || len % ps || offset > r->size || len > r->size - offset)
+	/* Whole pages; a hugetlb region's whole 2 MiB pages. */
+	unit = (uint64_t)r->unit_pages * p->regions.page_size;
+	if (offset % unit || len % unit || offset > r->size || len > r->size - offset)
 		return NULL;
 	return r;
 }

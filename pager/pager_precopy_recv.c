@@ -24,7 +24,7 @@ struct precopy_rx {
 	struct wire_layout layout;
 	struct wire_arena arena;
 	uint8_t body[WIRE_ARENA_SIZE];
-	uint8_t pages[WIRE_MAX_PAGE_RUN];
+	uint8_t pages[WIRE_MAX_PAYLOAD]; /* heap allocated with the rest: 2 MiB for hugetlb */
 	char *err;
 	size_t err_len;
 };

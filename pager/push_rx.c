@@ -17,7 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define PUSH_RX_BUFFER_BYTES (4u * 1024u * 1024u)
+#define PUSH_RX_BUFFER_BYTES (8u * 1024u * 1024u)
 
 int push_rx_init(struct push_rx *pr, struct pager *p)
 {

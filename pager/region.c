@@ -51,9 +51,10 @@ static int check_untouched(void *addr, uint64_t size, uint32_t page_size, char *
 	return 0;
 }
 
-int region_table_add(struct region_table *t, uint32_t id, void *addr, uint64_t size, char *err,
-		     size_t err_len)
+int region_table_add(struct region_table *t, uint32_t id, void *addr, uint64_t size,
+		     uint32_t unit_pages, char *err, size_t err_len)
 {
+	uint64_t unit = (uint64_t)unit_pages * t->page_size;
 	struct region *r;
 	uint32_t i;
 	int ret;
@@ -64,8 +65,12 @@ int region_table_add(struct region_table *t, uint32_t id, void *addr, uint64_t s
 			 id, t->n);
 		return -EINVAL;
 	}
-	if (!size || size % t->page_size || (uintptr_t)addr % t->page_size)
+	if (!size || size % unit || (uintptr_t)addr % unit) {
+		snprintf(err, err_len, "region %u at %p, %llu bytes: not a non-empty range aligned "
+			 "to its %llu-byte pages", id, addr, (unsigned long long)size,
+			 (unsigned long long)unit);
 		return -EINVAL;
+	}
 	for (i = 0; i < t->n; i++) {
 		const struct region *o = &t->r[i];
 
@@ -83,6 +88,7 @@ int region_table_add(struct region_table *t, uint32_t id, void *addr, uint64_t s
 	r->base = addr;
 	r->size = size;
 	r->registered = false;
+	r->unit_pages = unit_pages;
 	r->alias = NULL;
 	r->fd = -1;
 	r->fd_offset = 0;
@@ -133,6 +139,8 @@ void region_table_wire_layout(const struct region_table *t, struct wire_layout *
 		out->regions[i] = (struct wire_region){
 			.id = i,
 			.size = t->r[i].size,
-			.backing = t->r[i].alias ? WIRE_BACKING_SHMEM : WIRE_BACKING_ANON,
+			.backing = t->r[i].alias		  ? WIRE_BACKING_SHMEM
+				   : region_is_hugetlb(&t->r[i]) ? WIRE_BACKING_HUGETLB
+								  : WIRE_BACKING_ANON,
 		};
 }

@@ -19,6 +19,13 @@ struct region {
 	uint8_t *base;
 	uint64_t size;
 	bool registered; /* with the userfaultfd */
+	/*
+	 * Pages of page_size one install covers: 1, or 512 for a hugetlb region, whose 2 MiB
+	 * pages are faulted, requested, claimed and installed whole. Page states stay per
+	 * page_size page (present bitmaps, counts); a huge page's first page stands for it in
+	 * the requested, claimed and waited bits, and all its pages turn present together.
+	 */
+	uint32_t unit_pages;
 	struct page_state pages;
 	/*
 	 * A memfd region (pager_add_region_memfd()): the pager's own mapping of the same file
@@ -42,12 +49,13 @@ void region_table_init(struct region_table *t, uint32_t page_size);
 void region_table_free(struct region_table *t);
 
 /*
- * Adds [addr, addr+size) as region `id`, the next in layout order: page aligned, no overlap,
- * no page resident yet (it would never fault, so never be fetched: -EEXIST). -errno with the
- * reason in err (empty when the arguments say it all).
+ * Adds [addr, addr+size) as region `id`, the next in layout order, installed in units of
+ * unit_pages pages: unit aligned, no overlap, no page resident yet (it would never fault, so
+ * never be fetched: -EEXIST). -errno with the reason in err (empty when the arguments say it
+ * all).
  */
-int region_table_add(struct region_table *t, uint32_t id, void *addr, uint64_t size, char *err,
-		     size_t err_len);
+int region_table_add(struct region_table *t, uint32_t id, void *addr, uint64_t size,
+		     uint32_t unit_pages, char *err, size_t err_len);
 /* Takes back the region just added (its registration failed). */
 void region_table_drop_last(struct region_table *t);
 
@@ -83,6 +91,23 @@ static inline uint8_t *region_page_addr(const struct region_table *t, const stru
 {
 	return r->base + page * t->page_size;
 }
+
+/* The first page of the unit (huge page) holding page. */
+static inline uint64_t region_unit_first(const struct region *r, uint64_t page)
+{
+	return page - page % r->unit_pages;
+}
+
+static inline bool region_is_hugetlb(const struct region *r)
+{
+	return r->unit_pages > 1;
+}
+
+/*
+ * region_hugetlb.c: checks that [addr, addr+size) is one private mapping of 2 MiB hugetlb
+ * pages. -errno with the reason in err.
+ */
+int region_check_hugetlb(void *addr, uint64_t size, char *err, size_t err_len);
 
 /* Where the pager writes a page of a memfd region before mapping it. */
 static inline uint8_t *region_alias_addr(const struct region_table *t, const struct region *r,

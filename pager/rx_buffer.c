@@ -57,9 +57,9 @@ int rx_buffer_next(struct rx_buffer *rb, struct wire_arena *arena, struct rx_fra
 
 		if (!(ph->flags & WIRE_PAGE_FLAG_ZERO)) {
 			/* Bound the wait for payload before trusting the length. */
-			if (ph->length > WIRE_MAX_PAGE_RUN) {
+			if (ph->length > WIRE_MAX_PAYLOAD) {
 				snprintf(err, err_len, "page payload of %u bytes, at most %u",
-					 ph->length, WIRE_MAX_PAGE_RUN);
+					 ph->length, WIRE_MAX_PAYLOAD);
 				return -EMSGSIZE;
 			}
 			if (avail < need + ph->length)

@@ -62,6 +62,6 @@ void rx_buffer_consume(struct rx_buffer *rb, const struct rx_frame *frame);
 void rx_buffer_compact(struct rx_buffer *rb);
 
 /* Largest frame the protocol allows. */
-#define RX_MAX_FRAME (WIRE_FRAME_HDR_SIZE + WIRE_ARENA_SIZE + WIRE_MAX_PAGE_RUN)
+#define RX_MAX_FRAME (WIRE_FRAME_HDR_SIZE + WIRE_ARENA_SIZE + WIRE_MAX_PAYLOAD)
 
 #endif

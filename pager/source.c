@@ -69,15 +69,16 @@ int pager_source_create(const struct pager_source_options *opts, struct pager_so
 	return 0;
 }
 
-int pager_source_add_region(struct pager_source *src, uint32_t id, uint64_t gpa,
-			    const void *addr, uint64_t size)
+static int add_region(struct pager_source *src, uint32_t id, uint64_t gpa, const void *addr,
+		      uint64_t size, uint32_t unit_pages)
 {
+	uint64_t unit = (uint64_t)unit_pages * src->page_size, words;
 	struct source_region *r;
-	uint64_t words;
 
-	if (id != src->n_regions || id >= PAGER_MAX_REGIONS || !size || size % src->page_size)
+	if (id != src->n_regions || id >= PAGER_MAX_REGIONS || !size || size % unit || gpa % unit)
 		return -EINVAL;
 	r = &src->regions[id];
+	r->unit_pages = unit_pages;
 	r->n_pages = size / src->page_size;
 	words = (r->n_pages + 63) / 64;
 	r->sent = calloc(words, sizeof(uint64_t));
@@ -95,6 +96,18 @@ int pager_source_add_region(struct pager_source *src, uint32_t id, uint64_t gpa,
 	return 0;
 }
 
+int pager_source_add_region(struct pager_source *src, uint32_t id, uint64_t gpa,
+			    const void *addr, uint64_t size)
+{
+	return add_region(src, id, gpa, addr, size, 1);
+}
+
+int pager_source_add_region_hugetlb(struct pager_source *src, uint32_t id, uint64_t gpa,
+				    const void *addr, uint64_t size)
+{
+	return add_region(src, id, gpa, addr, size, WIRE_HUGE_PAGE_SIZE / src->page_size);
+}
+
 void pager_source_layout(const struct pager_source *src, struct pager_layout *layout)
 {
 	uint32_t i;
@@ -105,7 +118,8 @@ void pager_source_layout(const struct pager_source *src, struct pager_layout *la
 			.id = src->regions[i].id,
 			.gpa = src->regions[i].gpa,
 			.size = src->regions[i].size,
-			.backing = PAGER_BACKING_ANON,
+			.backing = src->regions[i].unit_pages > 1 ? PAGER_BACKING_HUGETLB
+								   : PAGER_BACKING_ANON,
 		};
 }
 

@@ -25,6 +25,11 @@ struct source_region {
 	uint64_t gpa;
 	const uint8_t *base;
 	uint64_t size, n_pages;
+	/*
+	 * Pages one frame covers at least: 1, or 512 for a hugetlb region (whole 2 MiB pages
+	 * only: its sent and requested bits go all together).
+	 */
+	uint32_t unit_pages;
 	uint64_t *sent;      /* bit a page: already on its way (push skips it) */
 	uint64_t *requested; /* bit a page: the destination asked for it */
 };
@@ -59,6 +64,22 @@ static inline bool test_and_set(uint64_t *map, uint64_t bit)
 static inline bool test_bit(const uint64_t *map, uint64_t bit)
 {
 	return __atomic_load_n(&map[bit / 64], __ATOMIC_RELAXED) & (1ull << (bit % 64));
+}
+
+/*
+ * Sets or clears the bits of one unit: a single page, or a whole 2 MiB page (512 bits, eight
+ * words: a huge page starts at a multiple of 512 pages).
+ */
+static inline void mark_unit(uint64_t *map, uint64_t page, uint32_t unit_pages, bool set)
+{
+	uint64_t w, mask = unit_pages == 1 ? 1ull << (page % 64) : ~0ull;
+
+	for (w = page / 64; w < page / 64 + (unit_pages + 63) / 64; w++) {
+		if (set)
+			__atomic_fetch_or(&map[w], mask, __ATOMIC_RELAXED);
+		else
+			__atomic_fetch_and(&map[w], ~mask, __ATOMIC_RELAXED);
+	}
 }
 
 static inline void stat_add(uint64_t *counter, uint64_t n)

@@ -36,6 +36,19 @@ int pager_source_precopy(struct pager_source *src, int fd, uint32_t region,
 	return 0;
 }
 
+/* Whether any page of the unit at page is set in the dirty bitmap. */
+static bool unit_written(const uint64_t *bitmap, uint64_t page, uint32_t unit_pages)
+{
+	uint64_t w;
+
+	if (unit_pages == 1)
+		return test_bit(bitmap, page);
+	for (w = page / 64; w < (page + unit_pages) / 64; w++)
+		if (__atomic_load_n(&bitmap[w], __ATOMIC_RELAXED))
+			return true;
+	return false;
+}
+
 static int flush_discard(int fd, Wire__Discard *msg)
 {
 	int ret;
@@ -63,10 +76,15 @@ int pager_source_discard(struct pager_source *src, int fd, uint32_t region,
 	msg.region = region;
 	msg.offsets = offsets;
 	msg.counts = counts;
-	for (page = 0; page < r->n_pages; page = end + 1) {
-		/* Only pages the destination has: written pages never sent need no discard. */
-		for (end = page; end < r->n_pages && test_bit(bitmap, end) && test_bit(r->sent, end); end++)
-			__atomic_fetch_and(&r->sent[end / 64], ~(1ull << (end % 64)), __ATOMIC_RELAXED);
+	for (page = 0; page < r->n_pages; page = end + r->unit_pages) {
+		/*
+		 * Only pages the destination has: written pages never sent need no discard. A
+		 * hugetlb region's 2 MiB page goes whole when any of its pages was written.
+		 */
+		for (end = page; end < r->n_pages && unit_written(bitmap, end, r->unit_pages) &&
+				 test_bit(r->sent, end);
+		     end += r->unit_pages)
+			mark_unit(r->sent, end, r->unit_pages, false);
 		if (end == page)
 			continue;
 		offsets[msg.n_offsets] = page * src->page_size;

@@ -43,8 +43,13 @@ static int push_all(struct pager_source *src)
 			ret = push_from(src, (uint32_t)((hint >> 48) & 0x7fff), hint & ((1ull << 48) - 1),
 					src->opts.prepage_window);
 		} else {
-			ret = push_from(src, region, page, src->opts.push_run_pages);
-			page += src->opts.push_run_pages;
+			/* A hugetlb region's runs are its 2 MiB pages. */
+			uint64_t run = src->opts.push_run_pages > src->regions[region].unit_pages
+					       ? src->opts.push_run_pages
+					       : src->regions[region].unit_pages;
+
+			ret = push_from(src, region, page, run);
+			page += run;
 			if (page >= src->regions[region].n_pages) {
 				region++;
 				page = 0;

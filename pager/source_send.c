@@ -11,10 +11,10 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
-static bool page_is_zero(const uint8_t *page, uint32_t page_size)
+static bool page_is_zero(const uint8_t *page, uint64_t page_size)
 {
 	const uint64_t *w = (const uint64_t *)page;
-	uint32_t i;
+	uint64_t i;
 
 	for (i = 0; i < page_size / sizeof(uint64_t); i++)
 		if (w[i])
@@ -84,11 +84,36 @@ static int send_run(struct pager_source *src, int fd, const struct source_region
 	return writev_full(fd, iov, zero ? 1 : 2, fd == src->push_fd ? -1 : src->opts.io_timeout_ms);
 }
 
+/* A hugetlb region: each 2 MiB page that [page, page+count) touches, whole, one frame each. */
+static int send_units(struct pager_source *src, int fd, struct source_region *r, uint64_t page,
+		      uint64_t count, uint64_t request_id, bool skip_sent, uint64_t *pages_out)
+{
+	uint64_t u = r->unit_pages, end = page + count, sent = 0;
+	int ret;
+
+	for (page -= page % u; page < end; page += u) {
+		if (test_and_set(r->sent, page) && skip_sent)
+			continue;
+		mark_unit(r->sent, page, r->unit_pages, true);
+		ret = send_run(src, fd, r, page, (uint32_t)u,
+			       page_is_zero(r->base + page * src->page_size, u * src->page_size),
+			       request_id);
+		if (ret)
+			return ret;
+		sent += u;
+	}
+	*pages_out += sent;
+	return 0;
+}
+
 int source_send_pages(struct pager_source *src, int fd, struct source_region *r, uint64_t page,
 		      uint64_t count, uint64_t request_id, bool skip_sent, uint64_t *pages_out)
 {
 	uint64_t end = page + count, sent = 0;
 	int ret;
+
+	if (r->unit_pages > 1)
+		return send_units(src, fd, r, page, count, request_id, skip_sent, pages_out);
 
 	while (page < end) {
 		uint64_t run = 0;

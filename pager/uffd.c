@@ -115,9 +115,13 @@ int uffd_register(int uffd, void *addr, uint64_t len, uint64_t mode, uint64_t ne
 		return ret;
 	}
 	if ((reg.ioctls & need_ioctls) != need_ioctls) {
+		bool no_zeropage = (need_ioctls & ~reg.ioctls) & (1ull << _UFFDIO_ZEROPAGE);
+
 		snprintf(err, err_len,
-			 "UFFDIO_REGISTER %p: kernel offers ioctls 0x%llx, the pager needs 0x%llx",
-			 addr, (unsigned long long)reg.ioctls, (unsigned long long)need_ioctls);
+			 "UFFDIO_REGISTER %p: kernel offers ioctls 0x%llx, the pager needs 0x%llx%s",
+			 addr, (unsigned long long)reg.ioctls, (unsigned long long)need_ioctls,
+			 no_zeropage ? " (no UFFDIO_ZEROPAGE: hugetlb memory? register it with "
+				       "pager_add_region_hugetlb())" : "");
 		uffd_unregister(uffd, addr, len);
 		return -EOPNOTSUPP;
 	}

@@ -19,11 +19,18 @@
 #include "wire.pb-c.h"
 
 #define WIRE_MAGIC 0x50474d31u /* "PGM1" */
-#define WIRE_VERSION 3u
+#define WIRE_VERSION 4u
 #define WIRE_FRAME_HDR_SIZE 8u
 #define WIRE_MAX_REGIONS 64u
 #define WIRE_MAX_REQUEST_PAGES 64u
 #define WIRE_MAX_PAGE_RUN (256u * 1024u)
+/*
+ * v4: a HUGETLB region moves in whole 2 MiB pages: each request asks for one, each page
+ * frame carries one (its destination installs it with one UFFDIO_COPY, as hugetlbfs needs).
+ */
+#define WIRE_HUGE_PAGE_SIZE (2u * 1024u * 1024u)
+/* The largest page payload of any frame: a receive buffer holds one. */
+#define WIRE_MAX_PAYLOAD WIRE_HUGE_PAGE_SIZE
 #define WIRE_MAX_ERROR_TEXT 512u
 #define WIRE_MAX_DISCARD_RANGES 1024u
 #define WIRE_MAX_BITMAP_BYTES (32u * 1024u) /* one PresentBitmap: 262144 pages */
@@ -77,6 +84,12 @@ struct wire_layout {
 	uint32_t n_regions;
 	struct wire_region regions[WIRE_MAX_REGIONS];
 };
+
+/* The bytes a region moves in: its page, or a huge page for HUGETLB (v4). */
+static inline uint32_t wire_region_unit(const struct wire_region *r, uint32_t page_size)
+{
+	return r->backing == WIRE_BACKING_HUGETLB ? WIRE_HUGE_PAGE_SIZE : page_size;
+}
 
 struct wire_frame_hdr {
 	uint32_t len;

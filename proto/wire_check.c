@@ -65,6 +65,11 @@ int wire_layout_from_msg(const Wire__MemoryLayout *msg, uint32_t page_size,
 		if (r->backing < WIRE__BACKING__BACKING_ANON || r->backing > WIRE__BACKING__BACKING_HUGETLB)
 			return fail(err, err_len, -EINVAL, "region %u: unknown backing %d", r->id,
 				    r->backing);
+		if (r->backing == WIRE__BACKING__BACKING_HUGETLB &&
+		    ((r->size | r->guest_phys_addr) & (WIRE_HUGE_PAGE_SIZE - 1)))
+			return fail(err, err_len, -EINVAL,
+				    "region %u: hugetlb address 0x%" PRIx64 " size 0x%" PRIx64
+				    " not 2 MiB aligned", r->id, r->guest_phys_addr, r->size);
 		for (j = 0; j < i; j++) {
 			const struct wire_region *o = &layout->regions[j];
 
@@ -120,14 +125,44 @@ static int check_range(const struct wire_layout *layout, uint32_t page_size, uin
 	return 0;
 }
 
+/*
+ * A HUGETLB region's ranges are whole huge pages (v4); region is known to exist. what names
+ * the range in the message.
+ */
+static int check_unit(const struct wire_layout *layout, uint32_t page_size, uint32_t region,
+		      uint64_t offset, uint64_t length, const char *what, char *err,
+		      size_t err_len)
+{
+	uint64_t unit = wire_region_unit(&layout->regions[region], page_size);
+
+	if (unit == page_size || !((offset | length) & (unit - 1)))
+		return 0;
+	return fail(err, err_len, -EINVAL,
+		    "%s 0x%" PRIx64 "+0x%" PRIx64 " of hugetlb region %u is not whole 2 MiB pages",
+		    what, offset, length, region);
+}
+
 int wire_check_page_request(const Wire__PageRequest *req, const struct wire_layout *layout,
 			    uint32_t page_size, char *err, size_t err_len)
 {
+	uint64_t length = (uint64_t)req->count * page_size;
+	int ret;
+
+	if (req->region < layout->n_regions &&
+	    layout->regions[req->region].backing == WIRE_BACKING_HUGETLB) {
+		if (length != WIRE_HUGE_PAGE_SIZE)
+			return fail(err, err_len, -EINVAL, "request for %u pages of hugetlb "
+				    "region %u (one 2 MiB page: %u)", req->count, req->region,
+				    WIRE_HUGE_PAGE_SIZE / page_size);
+		ret = check_range(layout, page_size, req->region, req->offset, length, err,
+				  err_len);
+		return ret ? ret : check_unit(layout, page_size, req->region, req->offset, length,
+					      "request", err, err_len);
+	}
 	if (req->count == 0 || req->count > WIRE_MAX_REQUEST_PAGES)
 		return fail(err, err_len, -EINVAL, "request for %u pages (1..%u)", req->count,
 			    WIRE_MAX_REQUEST_PAGES);
-	return check_range(layout, page_size, req->region, req->offset,
-			   (uint64_t)req->count * page_size, err, err_len);
+	return check_range(layout, page_size, req->region, req->offset, length, err, err_len);
 }
 
 int wire_check_discard(const Wire__Discard *msg, const struct wire_layout *layout,
@@ -145,6 +180,10 @@ int wire_check_discard(const Wire__Discard *msg, const struct wire_layout *layou
 			return fail(err, err_len, -EINVAL, "discard range %zu is empty", i);
 		ret = check_range(layout, page_size, msg->region, msg->offsets[i],
 				  (uint64_t)msg->counts[i] * page_size, err, err_len);
+		if (!ret)
+			ret = check_unit(layout, page_size, msg->region, msg->offsets[i],
+					 (uint64_t)msg->counts[i] * page_size, "discard", err,
+					 err_len);
 		if (ret)
 			return ret;
 	}
@@ -154,16 +193,28 @@ int wire_check_discard(const Wire__Discard *msg, const struct wire_layout *layou
 int wire_check_page_header(const Wire__PageHeader *hdr, const struct wire_layout *layout,
 			   uint32_t page_size, char *err, size_t err_len)
 {
+	bool huge = hdr->region < layout->n_regions &&
+		    layout->regions[hdr->region].backing == WIRE_BACKING_HUGETLB;
+	int ret;
+
 	if (hdr->flags & ~WIRE_PAGE_FLAGS_KNOWN)
 		return fail(err, err_len, -EINVAL, "unknown page flags 0x%x", hdr->flags);
-	if (!hdr->length || hdr->length % page_size || hdr->length > WIRE_MAX_PAGE_RUN)
+	if (huge && hdr->length != WIRE_HUGE_PAGE_SIZE)
+		return fail(err, err_len, -EINVAL,
+			    "page length %u in hugetlb region %u (one 2 MiB page: %u)",
+			    hdr->length, hdr->region, WIRE_HUGE_PAGE_SIZE);
+	if (!huge && (!hdr->length || hdr->length % page_size || hdr->length > WIRE_MAX_PAGE_RUN))
 		return fail(err, err_len, -EINVAL,
 			    "page length %u is not a non-zero multiple of %u up to %u", hdr->length,
 			    page_size, WIRE_MAX_PAGE_RUN);
 	if (!!(hdr->flags & WIRE_PAGE_FLAG_DEMAND) != !!hdr->request_id)
 		return fail(err, err_len, -EINVAL, "demand flag and request id %" PRIu64 " disagree",
 			    hdr->request_id);
-	return check_range(layout, page_size, hdr->region, hdr->offset, hdr->length, err, err_len);
+	ret = check_range(layout, page_size, hdr->region, hdr->offset, hdr->length, err, err_len);
+	if (!ret && huge)
+		ret = check_unit(layout, page_size, hdr->region, hdr->offset, hdr->length, "page",
+				 err, err_len);
+	return ret;
 }
 
 int wire_check_present_bitmap(const Wire__PresentBitmap *msg, const struct wire_layout *layout,

@@ -155,7 +155,7 @@ static bool body_done(struct frame_tracker *ft, const char **why)
 	wire_arena_reset(ft->arena);
 	if ((ft->cur.flags & WIRE_PAGE_FLAG_ZERO) || !ft->cur.length)
 		return true;
-	if (ft->cur.length > WIRE_MAX_PAGE_RUN) {
+	if (ft->cur.length > WIRE_MAX_PAYLOAD) {
 		*why = "a page payload larger than the protocol allows";
 		return false;
 	}

@@ -263,6 +263,17 @@ PAGER_API int pager_add_region(struct pager *p, uint32_t id, void *addr, uint64_
 PAGER_API int pager_add_region_memfd(struct pager *p, uint32_t id, void *addr, uint64_t size,
 				     int fd, uint64_t fd_offset);
 
+/*
+ * Registers private hugetlb memory of 2 MiB pages (MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB,
+ * or a private mapping of a hugetlbfs file) as region `id`: addr and size 2 MiB aligned, not
+ * yet touched. Registered MISSING; each 2 MiB page is faulted, requested and installed whole
+ * (one UFFDIO_COPY), so the source must serve the region in 2 MiB pages too
+ * (pager_source_add_region_hugetlb(), layout backing PAGER_BACKING_HUGETLB). Pre-copy,
+ * preloads and discards cover whole 2 MiB pages. -EINVAL if the memory is not such a mapping
+ * (the reason in the log). Must precede pager_start(). Since libpager 1.2.
+ */
+PAGER_API int pager_add_region_hugetlb(struct pager *p, uint32_t id, void *addr, uint64_t size);
+
 /* Takes ownership of both sockets and starts the listener thread. */
 PAGER_API int pager_start(struct pager *p, int demand_fd, int push_fd);
 
@@ -446,6 +457,14 @@ PAGER_API int pager_source_create(const struct pager_source_options *opts,
 /* Serves [addr, addr+size) as region `id`; the caller keeps the memory until serve returns. */
 PAGER_API int pager_source_add_region(struct pager_source *src, uint32_t id, uint64_t gpa,
 				      const void *addr, uint64_t size);
+/*
+ * The same for a region the destination holds in hugetlb memory (pager_add_region_hugetlb()):
+ * gpa and size 2 MiB aligned; its pages go in whole 2 MiB pages (one request, one frame, one
+ * install each), and pager_source_layout() says PAGER_BACKING_HUGETLB. The source's own memory
+ * may be of any kind. Since libpager 1.2.
+ */
+PAGER_API int pager_source_add_region_hugetlb(struct pager_source *src, uint32_t id,
+					      uint64_t gpa, const void *addr, uint64_t size);
 PAGER_API void pager_source_layout(const struct pager_source *src, struct pager_layout *layout);
 
 /*

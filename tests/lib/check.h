@@ -26,4 +26,11 @@ void test_time_bound(unsigned int seconds);
 /* 77 when userfaultfd is missing from this kernel; a permission problem is a failure. */
 void test_require_userfaultfd(void);
 
+/*
+ * Makes sure `count` free 2 MiB hugetlb pages exist, growing the pool by the shortfall (root;
+ * shrunk back at exit). 77 when this kernel has no 2 MiB hugetlb pages; failing to get them
+ * on a kernel that has them is a failure.
+ */
+void test_require_huge_pages(unsigned long count);
+
 #endif

@@ -41,8 +41,10 @@ static void source_child(const struct source_params *sp, int port_fd, int report
 	check(!pager_source_create(&sp->opts, &src), "source create");
 	for (i = 0, off = 0; i < (int)sp->regions; i++, off += region_size) {
 		pattern_fill(&sp->pattern, (uint32_t)i, image + off, region_size, ps);
-		check(!pager_source_add_region(src, (uint32_t)i, (uint64_t)i << 32, image + off,
-					       region_size), "add region");
+		check(!(sp->hugetlb ? pager_source_add_region_hugetlb
+				    : pager_source_add_region)(src, (uint32_t)i, (uint64_t)i << 32,
+							       image + off, region_size),
+		      "add region");
 	}
 	digest_init(&d);
 	digest_update_pages(&d, image, sp->size, ps);
@@ -107,8 +109,9 @@ void test_source_finish(struct test_source *ts, struct source_report *report)
 }
 
 static void dest_prepare(struct test_dest *td, int port, const struct pager_options *opts,
-			 int fds[2], bool memfd)
+			 int fds[2], enum pager_backing backing)
 {
+	bool memfd = backing == PAGER_BACKING_SHMEM, huge = backing == PAGER_BACKING_HUGETLB;
 	struct net_addr addr;
 	char text[64], err[512];
 	int i, ret;
@@ -137,19 +140,25 @@ static void dest_prepare(struct test_dest *td, int port, const struct pager_opti
 			      "memfd: %s", strerror(errno));
 			td->bases[r] = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
 					    td->memfds[r], 0);
+		} else if (huge) {
+			td->bases[r] = mmap(NULL, size, PROT_READ | PROT_WRITE,
+					    MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
 		} else {
 			td->bases[r] = mmap(NULL, size, PROT_READ | PROT_WRITE,
 					    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		}
 		check(td->bases[r] != MAP_FAILED, "mmap: %s", strerror(errno));
-		madvise(td->bases[r], size, MADV_NOHUGEPAGE);
-		ret = memfd ? pager_add_region_memfd(td->pager, r, td->bases[r], size, td->memfds[r], 0)
-			    : pager_add_region(td->pager, r, td->bases[r], size);
+		if (!huge)
+			madvise(td->bases[r], size, MADV_NOHUGEPAGE);
+		ret = memfd  ? pager_add_region_memfd(td->pager, r, td->bases[r], size, td->memfds[r], 0)
+		      : huge ? pager_add_region_hugetlb(td->pager, r, td->bases[r], size)
+			     : pager_add_region(td->pager, r, td->bases[r], size);
 		if (ret == -EOPNOTSUPP && memfd) {
 			printf("SKIP: this kernel has no userfaultfd minor faults on shmem\n");
 			exit(77);
 		}
-		check(!ret, "pager_add_region%s: %s", memfd ? "_memfd" : "", strerror(-ret));
+		check(!ret, "pager_add_region%s: %s", memfd ? "_memfd" : huge ? "_hugetlb" : "",
+		      strerror(-ret));
 		td->pages_total += size / td->page_size;
 	}
 }
@@ -157,13 +166,19 @@ static void dest_prepare(struct test_dest *td, int port, const struct pager_opti
 void test_dest_prepare(struct test_dest *td, int port, const struct pager_options *opts,
 		       int fds[2])
 {
-	dest_prepare(td, port, opts, fds, false);
+	dest_prepare(td, port, opts, fds, PAGER_BACKING_ANON);
 }
 
 void test_dest_prepare_memfd(struct test_dest *td, int port, const struct pager_options *opts,
 			     int fds[2])
 {
-	dest_prepare(td, port, opts, fds, true);
+	dest_prepare(td, port, opts, fds, PAGER_BACKING_SHMEM);
+}
+
+void test_dest_prepare_hugetlb(struct test_dest *td, int port, const struct pager_options *opts,
+			       int fds[2])
+{
+	dest_prepare(td, port, opts, fds, PAGER_BACKING_HUGETLB);
 }
 
 void test_dest_start(struct test_dest *td, int port, const struct pager_options *opts)

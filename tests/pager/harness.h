@@ -18,6 +18,7 @@ struct source_params {
 	uint32_t regions;
 	struct pattern pattern;
 	struct pager_source_options opts;
+	bool hugetlb; /* serve every region in 2 MiB pages (pager_source_add_region_hugetlb()) */
 };
 
 struct source_report {
@@ -53,6 +54,13 @@ void test_dest_prepare(struct test_dest *td, int port, const struct pager_option
 /* The same with each region a MAP_SHARED mapping of a memfd (pager_add_region_memfd()). */
 void test_dest_prepare_memfd(struct test_dest *td, int port, const struct pager_options *opts,
 			     int fds[2]);
+/*
+ * The same with each region private 2 MiB hugetlb memory (pager_add_region_hugetlb()): the
+ * source must serve hugetlb (source_params.hugetlb) and the pool have the pages
+ * (test_require_huge_pages()).
+ */
+void test_dest_prepare_hugetlb(struct test_dest *td, int port, const struct pager_options *opts,
+			       int fds[2]);
 /* test_dest_prepare(), then pager_start(). */
 void test_dest_start(struct test_dest *td, int port, const struct pager_options *opts);
 uint64_t test_dest_digest(const struct test_dest *td);

@@ -2,7 +2,7 @@
 # An outside program against the installed libpager: `meson install --destdir`, then build
 # outside.c with only `pkg-config --cflags --libs libpager` and run it. The library must export
 # exactly libpager.map's list (= the PAGER_API declarations of pager.h), each at its version
-# node (LIBPAGER_1, or LIBPAGER_1.1 for what 1.1 added),
+# node (LIBPAGER_1, or LIBPAGER_1.N for what 1.N added),
 # require nothing it does not use (no xxhash), and carry no logger of its own.
 # usage: libpager_abi.sh MESON BUILD_ROOT OUTSIDE_C MAP [CFLAGS...]
 set -euo pipefail
@@ -36,17 +36,17 @@ sed -n 's/^[[:space:]]*\([a-z_0-9]*\);$/\1/p' "$map" | sort >"$tmp/map"
 nm -D --defined-only "$so" | awk '$2 != "A" { print $3 }' >"$tmp/nm.raw"
 sed 's/@.*//' "$tmp/nm.raw" | sort >"$tmp/nm"
 diff -u "$tmp/map" "$tmp/nm" || fail "exported symbols differ from libpager.map"
-# LIBPAGER_1, and LIBPAGER_1.1 for what 1.1 added (the map's second node).
-sed -n '/^LIBPAGER_1.1 {/,/}/s/^[[:space:]]*\([a-z_0-9]*\);$/\1/p' "$map" | sort >"$tmp/v11"
+# Each symbol at the map's node that lists it: LIBPAGER_1, LIBPAGER_1.1, ...
+awk '/^LIBPAGER_[0-9.]* {/ { node = $1 } /^[[:space:]]*[a-z_0-9]*;$/ { gsub(/[[:space:];]/, ""); print $0, node }' \
+	"$map" >"$tmp/nodes"
 while read -r sym; do
-	want=LIBPAGER_1
-	grep -qx "${sym%%@*}" "$tmp/v11" && want=LIBPAGER_1.1
+	want=$(awk -v s="${sym%%@*}" '$1 == s { print $2 }' "$tmp/nodes")
 	[ "${sym#*@@}" = "$want" ] || fail "$sym: expected version $want"
 done <"$tmp/nm.raw"
 header=$(find "$tmp/root" -name pager.h)
 grep -o '^PAGER_API [^(]*(' "$header" | sed 's/.*[ *]\([a-z_0-9]*\)($/\1/' | sort >"$tmp/api"
 diff -u "$tmp/api" "$tmp/map" || fail "PAGER_API declarations of pager.h differ from libpager.map"
-echo "$(wc -l <"$tmp/map") symbols, at LIBPAGER_1 ($(wc -l <"$tmp/v11") at LIBPAGER_1.1), as listed and declared"
+echo "$(wc -l <"$tmp/map") symbols, each at its node ($(awk '{ print $2 }' "$tmp/nodes" | sort | uniq -c | tr -s ' ' | tr '\n' ';')), as listed and declared"
 
 echo "== outside program"
 # shellcheck disable=SC2046

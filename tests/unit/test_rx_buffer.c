@@ -502,10 +502,10 @@ static size_t page_header_only(uint32_t length, uint32_t flags)
 	return add_msg(WIRE_PAGE, &h.base);
 }
 
-/* A payload over WIRE_MAX_PAGE_RUN fails as soon as the header is in, not after the bytes. */
+/* A payload over WIRE_MAX_PAYLOAD fails as soon as the header is in, not after the bytes. */
 static void test_page_payload_too_long(void **state)
 {
-	static const uint32_t lengths[] = { WIRE_MAX_PAGE_RUN + 1, WIRE_MAX_PAGE_RUN + PS,
+	static const uint32_t lengths[] = { WIRE_MAX_PAYLOAD + 1, WIRE_MAX_PAYLOAD + PS,
 					    UINT32_MAX };
 	char want[64];
 	size_t i, a;
@@ -516,7 +516,7 @@ static void test_page_payload_too_long(void **state)
 		a = page_header_only(lengths[i], i ? WIRE_PAGE_FLAG_DEMAND : 0);
 		feed(0, a);
 		snprintf(want, sizeof(want), "page payload of %u bytes, at most %u", lengths[i],
-			 WIRE_MAX_PAGE_RUN);
+			 WIRE_MAX_PAYLOAD);
 		assert_err(next(), -EMSGSIZE, want);
 		assert_int_equal(rb.head, 0);
 		assert_int_equal(rx_buffer_pending(&rb), a);
@@ -525,17 +525,17 @@ static void test_page_payload_too_long(void **state)
 
 static void test_page_payload_at_limit(void **state)
 {
-	size_t len = add_page(0, WIRE_MAX_PAGE_RUN, 0, 0);
-	size_t hdr = len - WIRE_MAX_PAGE_RUN;
+	size_t len = add_page(0, WIRE_MAX_PAYLOAD, 0, 0);
+	size_t hdr = len - WIRE_MAX_PAYLOAD;
 
 	feed(0, hdr);
 	assert_int_equal(next(), 0);
-	feed(hdr, WIRE_MAX_PAGE_RUN - 1);
+	feed(hdr, WIRE_MAX_PAYLOAD - 1);
 	assert_int_equal(next(), 0);
 	feed(len - 1, 1);
 	assert_int_equal(next(), 1);
 	assert_int_equal(frame.frame_len, len);
-	assert_payload(0, WIRE_MAX_PAGE_RUN);
+	assert_payload(0, WIRE_MAX_PAYLOAD);
 }
 
 /* With the zero flag nothing follows, whatever the length says; wire_check_page_header judges it. */
@@ -607,16 +607,16 @@ static void test_compact_noop(void **state)
  */
 static void compact_with_partial(size_t cut)
 {
-	size_t a = add_page(0, WIRE_MAX_PAGE_RUN, 0, 0);
-	size_t b = add_page(64 * PS, WIRE_MAX_PAGE_RUN, WIRE_PAGE_FLAG_DEMAND, 3);
-	size_t c = add_page(128 * PS, WIRE_MAX_PAGE_RUN, 0, 0);
+	size_t a = add_page(0, WIRE_MAX_PAYLOAD, 0, 0);
+	size_t b = add_page(512 * PS, WIRE_MAX_PAYLOAD, WIRE_PAGE_FLAG_DEMAND, 3);
+	size_t c = add_page(1024 * PS, WIRE_MAX_PAYLOAD, 0, 0);
 
 	assert_true(cut < c);
 	feed(0, a + b + cut);
 	assert_int_equal(next(), 1);
 	rx_buffer_consume(&rb, &frame);
 	assert_int_equal(next(), 1);
-	assert_payload(64 * PS, WIRE_MAX_PAGE_RUN);
+	assert_payload(512 * PS, WIRE_MAX_PAYLOAD);
 	rx_buffer_consume(&rb, &frame);
 	assert_int_equal(next(), 0);
 	assert_true(rx_buffer_space(&rb) < RX_MAX_FRAME);
@@ -631,8 +631,8 @@ static void compact_with_partial(size_t cut)
 	feed(a + b + cut, c - cut);
 	assert_int_equal(next(), 1);
 	assert_int_equal(frame.frame_len, c);
-	assert_ptr_equal(frame.payload, rb.data + c - WIRE_MAX_PAGE_RUN);
-	assert_payload(128 * PS, WIRE_MAX_PAGE_RUN);
+	assert_ptr_equal(frame.payload, rb.data + c - WIRE_MAX_PAYLOAD);
+	assert_payload(1024 * PS, WIRE_MAX_PAYLOAD);
 	rx_buffer_consume(&rb, &frame);
 	assert_int_equal(rx_buffer_pending(&rb), 0);
 }

@@ -267,7 +267,7 @@ static void test_rt_layout(void **state)
 	uint32_t i;
 
 	std_layout(&in);
-	in.regions[1].backing = WIRE_BACKING_HUGETLB;
+	in.regions[1] = (struct wire_region){ 1, 4 * GIB, 2 * MIB, WIRE_BACKING_HUGETLB };
 	wire_layout_to_msg(&in, &msg, storage, ptrs);
 	out = (Wire__MemoryLayout *)round_trip(WIRE_LAYOUT, &msg.base);
 	assert_int_equal(out->n_regions, 2);
@@ -284,8 +284,8 @@ static void test_rt_layout(void **state)
 	/* The largest legal layout: every region, widest addresses. */
 	lm_init(&lm);
 	for (i = 0; i < WIRE_MAX_REGIONS; i++)
-		lm_add(&lm, (0xfffull << 52) + (uint64_t)i * (1ull << 40), (1ull << 40) - PS)->backing =
-			WIRE__BACKING__BACKING_HUGETLB;
+		lm_add(&lm, (0xfffull << 52) + (uint64_t)i * (1ull << 40), (1ull << 40) - 2 * MIB)
+			->backing = WIRE__BACKING__BACKING_HUGETLB;
 	out = (Wire__MemoryLayout *)round_trip(WIRE_LAYOUT, &lm.msg.base);
 	assert_int_equal(out->n_regions, WIRE_MAX_REGIONS);
 	assert_int_equal(wire_layout_from_msg(out, PS, &back, err, sizeof(err)), 0);
@@ -293,7 +293,7 @@ static void test_rt_layout(void **state)
 	for (i = 0; i < WIRE_MAX_REGIONS; i++) {
 		assert_int_equal(back.regions[i].id, i);
 		assert_int_equal(back.regions[i].gpa, lm.regions[i].guest_phys_addr);
-		assert_int_equal(back.regions[i].size, (1ull << 40) - PS);
+		assert_int_equal(back.regions[i].size, (1ull << 40) - 2 * MIB);
 		assert_int_equal(back.regions[i].backing, WIRE_BACKING_HUGETLB);
 	}
 }
@@ -615,9 +615,9 @@ static void test_hello_rejects(void **state)
 
 	h = good_hello();
 	h.version = WIRE_VERSION - 1;
-	assert_err(hello_check(&h, WIRE__CHANNEL__CHANNEL_DEMAND), -EPROTONOSUPPORT, "version 2");
+	assert_err(hello_check(&h, WIRE__CHANNEL__CHANNEL_DEMAND), -EPROTONOSUPPORT, "version 3");
 	h.version = WIRE_VERSION + 1;
-	assert_err(hello_check(&h, WIRE__CHANNEL__CHANNEL_DEMAND), -EPROTONOSUPPORT, "version 4");
+	assert_err(hello_check(&h, WIRE__CHANNEL__CHANNEL_DEMAND), -EPROTONOSUPPORT, "version 5");
 	h.version = 0;
 	assert_err(hello_check(&h, WIRE__CHANNEL__CHANNEL_DEMAND), -EPROTONOSUPPORT, "version");
 
@@ -674,7 +674,7 @@ static void test_layout_accepts(void **state)
 	lm_init(&lm);
 	lm_add(&lm, 0, 640 * 1024);
 	lm_add(&lm, 640 * 1024, 384 * 1024)->backing = WIRE__BACKING__BACKING_SHMEM; /* adjacent */
-	lm_add(&lm, 4 * GIB, PS)->backing = WIRE__BACKING__BACKING_HUGETLB;
+	lm_add(&lm, 4 * GIB, 2 * MIB)->backing = WIRE__BACKING__BACKING_HUGETLB;
 	lm_add(&lm, 16 * MIB, 2 * MIB); /* below an earlier region: order is by id only */
 	lm_add(&lm, UINT64_MAX - 2 * PS + 1, PS); /* the top page but one */
 	assert_int_equal(layout_check(&lm, &out), 0);
@@ -935,6 +935,92 @@ static void test_page_header_rejects(void **state)
 	assert_err(hdr_check(0, 0, PS, 0, 9), -EINVAL, "demand flag and request id 9");
 }
 
+/* v4: a HUGETLB region moves in whole 2 MiB pages only, and its layout is 2 MiB aligned. */
+static void huge_layout(struct wire_layout *layout)
+{
+	std_layout(layout);
+	layout->regions[1] = (struct wire_region){ 1, 4 * GIB, 8 * MIB, WIRE_BACKING_HUGETLB };
+}
+
+static void test_hugetlb_layout(void **state)
+{
+	static struct layout_msg lm;
+	struct wire_layout out;
+
+	lm_init(&lm);
+	lm_add(&lm, 4 * GIB, 2 * MIB + PS)->backing = WIRE__BACKING__BACKING_HUGETLB;
+	assert_err(layout_check(&lm, &out), -EINVAL, "not 2 MiB aligned");
+	lm_init(&lm);
+	lm_add(&lm, 4 * GIB + PS, 2 * MIB)->backing = WIRE__BACKING__BACKING_HUGETLB;
+	assert_err(layout_check(&lm, &out), -EINVAL, "hugetlb address 0x100001000");
+}
+
+static void test_hugetlb_ranges(void **state)
+{
+	Wire__PageRequest r = WIRE__PAGE_REQUEST__INIT;
+	Wire__PageHeader h = WIRE__PAGE_HEADER__INIT;
+	Wire__Discard d = WIRE__DISCARD__INIT;
+	uint64_t offsets[1];
+	uint32_t counts[1];
+	struct wire_layout layout;
+
+	huge_layout(&layout);
+	r.region = 1;
+	r.request_id = 1;
+	r.offset = 2 * MIB;
+	r.count = 512;
+	assert_int_equal(wire_check_page_request(&r, &layout, PS, err, sizeof(err)), 0);
+	r.count = 1;
+	assert_err(wire_check_page_request(&r, &layout, PS, err, sizeof(err)), -EINVAL,
+		   "request for 1 pages of hugetlb region 1 (one 2 MiB page: 512)");
+	r.count = 1024;
+	assert_err(wire_check_page_request(&r, &layout, PS, err, sizeof(err)), -EINVAL, "512");
+	r.count = 512;
+	r.offset = MIB;
+	assert_err(wire_check_page_request(&r, &layout, PS, err, sizeof(err)), -EINVAL,
+		   "request 0x100000+0x200000 of hugetlb region 1 is not whole 2 MiB pages");
+	r.offset = 8 * MIB;
+	assert_err(wire_check_page_request(&r, &layout, PS, err, sizeof(err)), -ERANGE,
+		   "outside region 1");
+	/* The anonymous region beside it keeps its rules. */
+	r.region = 0;
+	r.offset = 0;
+	assert_err(wire_check_page_request(&r, &layout, PS, err, sizeof(err)), -EINVAL,
+		   "request for 512 pages (1..64)");
+
+	h.region = 1;
+	h.offset = 6 * MIB;
+	h.length = WIRE_HUGE_PAGE_SIZE;
+	assert_int_equal(wire_check_page_header(&h, &layout, PS, err, sizeof(err)), 0);
+	h.flags = WIRE_PAGE_FLAG_ZERO;
+	assert_int_equal(wire_check_page_header(&h, &layout, PS, err, sizeof(err)), 0);
+	h.length = WIRE_MAX_PAGE_RUN;
+	assert_err(wire_check_page_header(&h, &layout, PS, err, sizeof(err)), -EINVAL,
+		   "page length 262144 in hugetlb region 1 (one 2 MiB page: 2097152)");
+	h.length = WIRE_HUGE_PAGE_SIZE;
+	h.offset = 4 * MIB + PS;
+	assert_err(wire_check_page_header(&h, &layout, PS, err, sizeof(err)), -EINVAL,
+		   "not whole 2 MiB pages");
+	h.offset = 8 * MIB;
+	assert_err(wire_check_page_header(&h, &layout, PS, err, sizeof(err)), -ERANGE, "outside");
+	/* 2 MiB is for hugetlb regions only. */
+	h.region = 0;
+	h.offset = 0;
+	assert_err(wire_check_page_header(&h, &layout, PS, err, sizeof(err)), -EINVAL,
+		   "up to 262144");
+
+	d.region = 1;
+	d.offsets = offsets;
+	d.counts = counts;
+	d.n_offsets = d.n_counts = 1;
+	offsets[0] = 2 * MIB;
+	counts[0] = 1024;
+	assert_int_equal(wire_check_discard(&d, &layout, PS, err, sizeof(err)), 0);
+	counts[0] = 1;
+	assert_err(wire_check_discard(&d, &layout, PS, err, sizeof(err)), -EINVAL,
+		   "discard 0x200000+0x1000 of hugetlb region 1 is not whole 2 MiB pages");
+}
+
 #define T(f) cmocka_unit_test_setup(f, setup)
 
 int main(void)
@@ -973,6 +1059,8 @@ int main(void)
 		T(test_page_request_rejects),
 		T(test_page_header_accepts),
 		T(test_page_header_rejects),
+		T(test_hugetlb_layout),
+		T(test_hugetlb_ranges),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
