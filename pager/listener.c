@@ -117,7 +117,13 @@ static void arm_rx(struct listener *l)
 	if (rx_buffer_space(rb) < RX_MAX_FRAME)
 		return; /* the backlog is consumed first; re-armed after */
 	sqe = get_sqe(l);
-	io_uring_prep_recv(sqe, l->p->demand_fd, rx_buffer_space_ptr(rb), rx_buffer_space(rb), 0);
+	/* The rest of a large answer (a 2 MiB page) at once: one completion, not one a segment. */
+	if (rb->frame_missing >= RX_WAITALL_MIN)
+		io_uring_prep_recv(sqe, l->p->demand_fd, rx_buffer_space_ptr(rb), rb->frame_missing,
+				   MSG_WAITALL);
+	else
+		io_uring_prep_recv(sqe, l->p->demand_fd, rx_buffer_space_ptr(rb),
+				   rx_buffer_space(rb), 0);
 	io_uring_sqe_set_data64(sqe, TAG_RX);
 	l->rx_armed = true;
 }

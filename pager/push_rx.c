@@ -199,7 +199,9 @@ static void receive(struct push_rx *pr, int fd)
 
 	for (;;) {
 		rx_buffer_compact(&pr->rx);
-		n = recv(fd, rx_buffer_space_ptr(&pr->rx), rx_buffer_space(&pr->rx), 0);
+		n = pr->rx.frame_missing >= RX_WAITALL_MIN
+			    ? recv(fd, rx_buffer_space_ptr(&pr->rx), pr->rx.frame_missing, MSG_WAITALL)
+			    : recv(fd, rx_buffer_space_ptr(&pr->rx), rx_buffer_space(&pr->rx), 0);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (aborted(pr))

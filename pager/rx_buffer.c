@@ -14,7 +14,7 @@ int rx_buffer_init(struct rx_buffer *rb, size_t cap)
 	if (posix_memalign((void **)&rb->data, 4096, cap))
 		return -ENOMEM;
 	rb->cap = cap;
-	rb->head = rb->tail = 0;
+	rb->head = rb->tail = rb->frame_missing = 0;
 	return 0;
 }
 
@@ -32,6 +32,7 @@ int rx_buffer_next(struct rx_buffer *rb, struct wire_arena *arena, struct rx_fra
 	struct wire_frame_hdr hdr;
 	int ret;
 
+	rb->frame_missing = 0;
 	if (avail < WIRE_FRAME_HDR_SIZE)
 		return 0;
 	ret = wire_frame_hdr_decode(start, &hdr);
@@ -62,8 +63,10 @@ int rx_buffer_next(struct rx_buffer *rb, struct wire_arena *arena, struct rx_fra
 					 ph->length, WIRE_MAX_PAYLOAD);
 				return -EMSGSIZE;
 			}
-			if (avail < need + ph->length)
+			if (avail < need + ph->length) {
+				rb->frame_missing = need + ph->length - avail;
 				return 0;
+			}
 			frame->payload = start + need;
 			frame->payload_len = ph->length;
 			need += ph->length;

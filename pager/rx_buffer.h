@@ -15,6 +15,12 @@
 struct rx_buffer {
 	uint8_t *data;
 	size_t cap, head, tail;
+	/*
+	 * Set by rx_buffer_next() when it stops in a page's payload: the bytes that frame still
+	 * lacks (0 otherwise). A receiver may ask for exactly these with MSG_WAITALL, one wake-up
+	 * for the rest of a large run instead of one per arriving segment.
+	 */
+	size_t frame_missing;
 };
 
 struct rx_frame {
@@ -60,6 +66,9 @@ void rx_buffer_consume(struct rx_buffer *rb, const struct rx_frame *frame);
  * it moves the bytes a receive would be writing after.
  */
 void rx_buffer_compact(struct rx_buffer *rb);
+
+/* Below this, the rest of a run is not worth a receive of its own. */
+#define RX_WAITALL_MIN (64u * 1024u)
 
 /* Largest frame the protocol allows. */
 #define RX_MAX_FRAME (WIRE_FRAME_HDR_SIZE + WIRE_ARENA_SIZE + WIRE_MAX_PAYLOAD)

@@ -40,7 +40,9 @@ static void usage(FILE *out)
 		"                         (a fill without push completes)\n"
 		"      --seed N           touch order seed (default 1)\n"
 		"      --backing KIND     anon (private anonymous, UFFDIO_COPY; the default) or shmem\n"
-		"                         (a memfd, installed by UFFDIO_CONTINUE)\n"
+		"                         (a memfd, installed by UFFDIO_CONTINUE); a region the\n"
+		"                         source serves in 2 MiB pages (pager-source --hugetlb) is\n"
+		"                         always private hugetlb memory (2 MiB UFFDIO_COPY)\n"
 		"      --listener-cpu N   pin the pager's listener thread (default: not pinned)\n"
 		"      --timeout MS       fail if not complete in this long (default 120000)\n"
 		"      --reconnect-timeout MS  with --listen: after a lost connection, wait this long\n"
@@ -273,6 +275,18 @@ static uint8_t *map_memfd(uint64_t size, int *fd)
 	return mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
 }
 
+/* Private 2 MiB hugetlb memory; its pages are reserved now, so a fill never hits SIGBUS. */
+static uint8_t *map_hugetlb(uint64_t size)
+{
+	uint8_t *mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+
+	if (mem == MAP_FAILED)
+		die("cannot map %" PRIu64 " bytes of 2 MiB hugetlb pages: %s (is "
+		    "/proc/sys/vm/nr_hugepages large enough?)", size, strerror(errno));
+	return mem;
+}
+
 /* Maps memory for every region of the layout, registers it, starts the pager. */
 static void start_pager(const struct config *c, struct dest *d, const int fds[2])
 {
@@ -284,16 +298,24 @@ static void start_pager(const struct config *c, struct dest *d, const int fds[2]
 	if (ret)
 		die("cannot create the pager: %s", strerror(-ret));
 	for (r = 0; r < d->layout.n_regions; r++) {
+		bool huge = d->layout.regions[r].backing == PAGER_BACKING_HUGETLB;
+
 		size = d->layout.regions[r].size;
-		d->bases[r] = c->shmem ? map_memfd(size, &fd)
-				       : mmap(NULL, size, PROT_READ | PROT_WRITE,
-					      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (huge && c->shmem)
+			die("region %u is served in 2 MiB pages (hugetlb): --backing shmem cannot "
+			    "hold it", r);
+		d->bases[r] = huge	? map_hugetlb(size)
+			      : c->shmem ? map_memfd(size, &fd)
+					 : mmap(NULL, size, PROT_READ | PROT_WRITE,
+						MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		if (d->bases[r] == MAP_FAILED)
 			die("cannot map region %u: %s", r, strerror(errno));
 		/* 4 KiB installs into a huge-page-eligible range would defeat THP anyway. */
-		madvise(d->bases[r], size, MADV_NOHUGEPAGE);
-		ret = c->shmem ? pager_add_region_memfd(d->p, r, d->bases[r], size, fd, 0)
-			       : pager_add_region(d->p, r, d->bases[r], size);
+		if (!huge)
+			madvise(d->bases[r], size, MADV_NOHUGEPAGE);
+		ret = huge	? pager_add_region_hugetlb(d->p, r, d->bases[r], size)
+		      : c->shmem ? pager_add_region_memfd(d->p, r, d->bases[r], size, fd, 0)
+				 : pager_add_region(d->p, r, d->bases[r], size);
 		if (ret)
 			die("cannot register region %u: %s", r, strerror(-ret));
 		d->total += size / ps;

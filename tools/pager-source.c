@@ -35,6 +35,8 @@ static void usage(FILE *out)
 		"      --seed N           pattern seed (default 1)\n"
 		"      --zero-every N     one page in N is zero (default 8, 0: none)\n"
 		"  -f, --file PATH        serve this file's contents instead (size rounded up to pages)\n"
+		"      --hugetlb          serve every region in 2 MiB pages, for a destination that\n"
+		"                         holds them in hugetlbfs memory (sizes rounded up to 2 MiB)\n"
 		"      --no-push          serve demand requests only\n"
 		"      --push-run PAGES   pages per pushed message (default 64)\n"
 		"      --prepage PAGES    pages pushed after each demanded page (default 64, 0: off)\n"
@@ -53,6 +55,7 @@ static void usage(FILE *out)
 enum {
 	OPT_SEED = 256, OPT_ZERO_EVERY, OPT_NO_PUSH, OPT_PUSH_RUN, OPT_PREPAGE, OPT_DEMAND_CPU,
 	OPT_PUSH_CPU, OPT_TIMEOUT, OPT_RECONNECT, OPT_STATS_JSON, OPT_PORT_FILE, OPT_TOKEN_FILE,
+	OPT_HUGETLB,
 };
 
 static const struct option long_options[] = {
@@ -64,6 +67,7 @@ static const struct option long_options[] = {
 	{ "zero-every", required_argument, NULL, OPT_ZERO_EVERY },
 	{ "file", required_argument, NULL, 'f' },
 	{ "no-push", no_argument, NULL, OPT_NO_PUSH },
+	{ "hugetlb", no_argument, NULL, OPT_HUGETLB },
 	{ "push-run", required_argument, NULL, OPT_PUSH_RUN },
 	{ "prepage", required_argument, NULL, OPT_PREPAGE },
 	{ "demand-cpu", required_argument, NULL, OPT_DEMAND_CPU },
@@ -83,6 +87,7 @@ struct config {
 	struct pattern pattern;
 	const char *listen_text, *connect_text, *file, *stats_path, *port_file, *token_file;
 	uint64_t size, regions;
+	bool hugetlb;
 	int timeout_ms, reconnect_timeout_ms;
 	struct token token;
 	struct pager_handshake hs; /* the token; the session, once handshaken */
@@ -117,6 +122,7 @@ static int parse_args(int argc, char **argv, struct config *c)
 			break;
 		case 'f': c->file = optarg; break;
 		case OPT_NO_PUSH: c->opts.push = false; break;
+		case OPT_HUGETLB: c->hugetlb = true; break;
 		case OPT_PUSH_RUN:
 			if (parse_u64(optarg, 1, 64, &v))
 				die("--push-run takes 1..64 pages");
@@ -158,11 +164,13 @@ static int parse_args(int argc, char **argv, struct config *c)
 	return -1;
 }
 
-static uint8_t *map_file(const char *path, uint64_t *size)
+/* The file's contents, its size rounded up to a multiple of unit (the rest reads as zeros). */
+static uint8_t *map_file(const char *path, uint64_t *size, uint64_t unit)
 {
-	uint64_t ps = (uint64_t)sysconf(_SC_PAGESIZE);
+	uint64_t ps = (uint64_t)sysconf(_SC_PAGESIZE), done;
 	struct stat st;
 	uint8_t *image;
+	ssize_t n;
 	int fd;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -170,11 +178,24 @@ static uint8_t *map_file(const char *path, uint64_t *size)
 		die("cannot open %s: %s", path, strerror(errno));
 	if (!st.st_size)
 		die("%s is empty", path);
-	*size = ((uint64_t)st.st_size + ps - 1) / ps * ps;
-	/* Private and anonymous past EOF: the tail of the last page reads as zeros. */
-	image = mmap(NULL, *size, PROT_READ, MAP_PRIVATE, fd, 0);
+	*size = ((uint64_t)st.st_size + unit - 1) / unit * unit;
+	if (unit == ps) {
+		/* Private and anonymous past EOF: the tail of the last page reads as zeros. */
+		image = mmap(NULL, *size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (image == MAP_FAILED)
+			die("cannot map %s: %s", path, strerror(errno));
+		close(fd);
+		return image;
+	}
+	/* Whole pages past EOF would not read as zeros in a mapping of the file (SIGBUS): read it. */
+	image = mmap(NULL, *size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (image == MAP_FAILED)
-		die("cannot map %s: %s", path, strerror(errno));
+		die("cannot allocate %" PRIu64 " bytes: %s", *size, strerror(errno));
+	for (done = 0; done < (uint64_t)st.st_size; done += (uint64_t)n) {
+		n = pread(fd, image + done, (size_t)st.st_size - done, (off_t)done);
+		if (n <= 0)
+			die("cannot read %s: %s", path, n ? strerror(errno) : "short file");
+	}
 	close(fd);
 	return image;
 }
@@ -184,20 +205,21 @@ static struct pager_source *make_source(struct config *c, uint8_t **image_out)
 {
 	uint64_t ps = (uint64_t)sysconf(_SC_PAGESIZE), region_size, off;
 	struct pager_source *src;
+	uint64_t unit = c->hugetlb ? 2ull << 20 : ps; /* what each region is a multiple of */
 	uint8_t *image;
 	uint32_t i;
 
 	if (c->file) {
-		image = map_file(c->file, &c->size);
+		image = map_file(c->file, &c->size, unit);
 		c->regions = 1;
 	} else {
-		c->size = (c->size + ps - 1) / ps * ps;
+		c->size = (c->size + unit - 1) / unit * unit;
 		image = mmap(NULL, c->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
 			     -1, 0);
 		if (image == MAP_FAILED)
 			die("cannot allocate %" PRIu64 " bytes: %s", c->size, strerror(errno));
 	}
-	region_size = (c->size / c->regions + ps - 1) / ps * ps;
+	region_size = (c->size / c->regions + unit - 1) / unit * unit;
 	if (pager_source_create(&c->opts, &src))
 		die("out of memory");
 	for (i = 0, off = 0; off < c->size; i++, off += region_size) {
@@ -206,7 +228,8 @@ static struct pager_source *make_source(struct config *c, uint8_t **image_out)
 		if (!c->file)
 			pattern_fill(&c->pattern, i, image + off, len, ps);
 		/* Regions sit 4 GiB apart in the layout's address space, like guest RAM slots. */
-		if (pager_source_add_region(src, i, (uint64_t)i << 32, image + off, len))
+		if ((c->hugetlb ? pager_source_add_region_hugetlb : pager_source_add_region)(
+			    src, i, (uint64_t)i << 32, image + off, len))
 			die("cannot add region %u", i);
 	}
 	*image_out = image;
