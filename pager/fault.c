@@ -61,12 +61,13 @@ static int fault_handle(struct pager *p, struct fault_reader *f, struct tx_queue
 			    (unsigned long long)addr);
 		return 0;
 	}
-	/* A hugetlb fault is on its whole 2 MiB page: its first page stands for it. */
-	page = region_unit_first(r, region_page_of(&p->regions, r, addr));
-	addr = (uintptr_t)region_page_addr(&p->regions, r, page);
-	unit = (uint64_t)r->unit_pages * p->regions.page_size;
+	page = region_page_of(&p->regions, r, addr);
 	if (p->opts.on_fault)
 		p->opts.on_fault(p->opts.on_fault_opaque, r->id, page, tid);
+	/* A hugetlb fault is on its whole 2 MiB page: its first page stands for it. */
+	page = region_unit_first(r, page);
+	addr = (uintptr_t)region_page_addr(&p->regions, r, page);
+	unit = (uint64_t)r->unit_pages * p->regions.page_size;
 	/* All of this fault's bookkeeping in one critical section: it is the hot path. */
 	pthread_mutex_lock(&p->lock);
 	status = page_state_get(&r->pages, page);

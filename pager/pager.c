@@ -47,6 +47,7 @@ void pager_options_defaults(struct pager_options *opts, size_t size)
 
 int pager_create(const struct pager_options *opts, struct pager **out)
 {
+	uint64_t features;
 	struct pager *p;
 	char err[512];
 	int ret;
@@ -68,7 +69,14 @@ int pager_create(const struct pager_options *opts, struct pager **out)
 	p->demand_fd = p->push_fd = -1;
 	run_state_init(p);
 
-	p->uffd = uffd_open(PAGER_UFFD_FEATURES, NULL, err, sizeof(err));
+	/*
+	 * The exact address where the kernel has it (Linux 5.18): a hugetlb fault otherwise
+	 * names only its huge page, and the fault observer wants the page touched.
+	 */
+	if (uffd_probe_features(&features))
+		features = 0;
+	p->uffd = uffd_open(PAGER_UFFD_FEATURES | (features & UFFD_FEATURE_EXACT_ADDRESS), NULL,
+			    err, sizeof(err));
 	if (p->uffd < 0) {
 		ret = p->uffd;
 		logger_err(&p->log, "%s", err);

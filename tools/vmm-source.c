@@ -19,8 +19,9 @@ static void usage(FILE *out)
 		"  -g, --guest NAME         incrementer | pattern | toucher | nested (default incrementer;\n"
 		"                           nested needs a KVM with nested SVM, see docs/nested.md)\n"
 		"  -m, --mem SIZE           guest work memory (default 64M)\n"
-		"      --backing KIND       guest memory: anon (private anonymous, the default) or\n"
-		"                           shmem (a memfd; the destination's follows)\n"
+		"      --backing KIND       guest memory: anon (private anonymous, the default),\n"
+		"                           shmem (a memfd) or hugetlb (private 2 MiB pages, moved\n"
+		"                           and installed whole); the destination's follows\n"
 		"  -n, --vcpus N            vCPUs, 1..%d (default 1)\n"
 		"      --seed N             guest seed (default 1)\n"
 		"      --count N            incrementer passes (0: forever) / toucher or nested steps\n"
@@ -132,9 +133,14 @@ static void parse_option(int opt, struct mig_source_opts *o, bool *count_given,
 	case OPT_STOP_AND_COPY: o->stop_and_copy = true; break;
 	case OPT_NO_PUSH: o->serve.push = false; break;
 	case OPT_BACKING:
-		if (strcmp(optarg, "anon") && strcmp(optarg, "shmem"))
-			die("--backing takes anon or shmem");
-		o->backing = strcmp(optarg, "shmem") ? PAGER_BACKING_ANON : PAGER_BACKING_SHMEM;
+		if (!strcmp(optarg, "anon"))
+			o->backing = PAGER_BACKING_ANON;
+		else if (!strcmp(optarg, "shmem"))
+			o->backing = PAGER_BACKING_SHMEM;
+		else if (!strcmp(optarg, "hugetlb"))
+			o->backing = PAGER_BACKING_HUGETLB;
+		else
+			die("--backing takes anon, shmem or hugetlb");
 		break;
 	case OPT_PREPAGE:
 		if (parse_u64(optarg, 0, 1u << 20, &v))

@@ -171,7 +171,8 @@ typedef void (*pager_install_fn)(void *opaque, uint32_t region, uint64_t first_p
 
 /*
  * Called once for each fault the listener reads, before it asks for the page: the page's
- * region and index, and the kernel id of the thread that faulted (the caller of the syscall or
+ * region and index (in a hugetlb region the base page touched where the kernel says, Linux
+ * 5.18, else the first of its huge page), and the kernel id of the thread that faulted (the caller of the syscall or
  * ioctl when the kernel itself touched the page). A VMM attributes faults to what its threads
  * were doing (a restore ioctl, a vCPU's first KVM_RUN) with it. It runs on the listener
  * thread, on the fault path: keep it short, and never wait in it on a guest page.

@@ -5,17 +5,20 @@
 #   --netns       source and destination in two network namespaces joined by a veth pair
 #   --relay-us N  the connections go through pager-relay, N us each way
 #   --expect-restore-faults N  at least N pages faulted inside the restore ioctls (kvmclock)
+#   --huge-pages N  N free 2 MiB hugetlb pages for both ends (--backing hugetlb), the pool grown
+#                 by the shortfall for the test and shrunk back after
 # Passes when vmm-dest exits 0 and its JSON says guest_ok and digest_match, the page origins
 # add up, and zero pages travelled as zero pages. Every wait is bounded.
 set -uo pipefail
 build=$(realpath "$1")
 shift
-netns=0 relay_us=0 restore_faults=0
+netns=0 relay_us=0 restore_faults=0 huge_pages=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--netns) netns=1 ;;
 	--relay-us) relay_us=$2; shift ;;
 	--expect-restore-faults) restore_faults=$2; shift ;;
+	--huge-pages) huge_pages=$2; shift ;;
 	--) shift; break ;;
 	*) echo "unknown option $1"; exit 2 ;;
 	esac
@@ -23,6 +26,9 @@ while [ $# -gt 0 ]; do
 done
 
 [ -e /dev/kvm ] || { echo "SKIP: no /dev/kvm"; exit 77; }
+# shellcheck source=../lib/huge_pages.sh
+. "$(dirname "$0")/../lib/huge_pages.sh"
+[ "$huge_pages" -gt 0 ] && huge_pages_need "$huge_pages"
 dir=$(mktemp -d)
 tag=pgm$$
 src_ns=() dst_ns=() dst_host=127.0.0.1
@@ -34,6 +40,7 @@ cleanup() {
 		ip netns del "$tag-dst" 2>/dev/null
 	fi
 	rm -rf "$dir"
+	huge_pages_give_back
 }
 trap cleanup EXIT
 

@@ -6,7 +6,7 @@ judge_all() prints, for every case, the table of the nested state's pages (each 
 restore ioctl or first KVM_RUN during which it faulted) and returns the failures, in words.
 """
 
-CASES = ["demand", "demand-2vcpu", "demand-shmem", "precopy", "wrong-order", "wrong-order-deferred",
+CASES = ["demand", "demand-2vcpu", "demand-shmem", "demand-hugetlb", "precopy", "wrong-order", "wrong-order-deferred",
          "cut-first-fault", "source-killed", "faults"]
 
 FIRST_RUN = "KVM_RUN (first)"
@@ -140,13 +140,40 @@ def check_nested_faults(c, dest, patched):
                % (what, got))
 
 
+def check_hugetlb(c, dest, patched):
+    """Guest memory in 2 MiB hugetlb pages: one fault brings a whole huge page, so KVM's
+    accesses fault once a huge page. KVM_SET_MSRS faults the kvmclock's (the boot area's); the
+    nested state's pages (at the top of the workload, another huge page) fault where the
+    anonymous case's do: the first KVM_RUN on stock KVM, KVM_SET_NESTED_STATE when patched."""
+    pager = dest.get("pager", {})
+    c.that(dest.get("backing") == "hugetlb", "guest memory on the destination: %r"
+           % dest.get("backing"))
+    c.that(pager.get("pages_demand", 1) % 512 == 0 and pager.get("pages_push", 1) % 512 == 0,
+           "pages must come in whole 2 MiB pages: %s demanded, %s pushed"
+           % (pager.get("pages_demand"), pager.get("pages_push")))
+    clock = [f for f in dest.get("restore_fault_pages", [])
+             if f["during"] == "KVM_SET_MSRS" and f["thread"] == "restore"]
+    c.that(len(clock) == 1 and clock[0]["what"].startswith("kvmclock"),
+           "KVM_SET_MSRS must fault one kvmclock page (its huge page brings the other): %s"
+           % clock)
+    state = [f for f in dest.get("restore_fault_pages", [])
+             if f.get("what") in NESTED_PAGES]
+    where = SET_NESTED if patched else FIRST_RUN
+    c.that(len(state) == 1 and state[0]["during"] == where,
+           "one fault on the nested state's huge page, in %s: %s" % (where, state))
+
+
 def judge_case(case, label):
     patched = label != "stock"
     c = Checks(case)
     dest = case.json.get("dest", {})
     if not c.that(case.ended, "did not end (the scenario was cut off)"):
         return c.failures
-    if case.name in ("demand", "demand-2vcpu", "demand-shmem", "cut-first-fault", "faults"):
+    if case.name == "demand-hugetlb":
+        check_migrated(c, case, dest)
+        check_guest_mode(c, dest)
+        check_hugetlb(c, dest, patched)
+    elif case.name in ("demand", "demand-2vcpu", "demand-shmem", "cut-first-fault", "faults"):
         check_migrated(c, case, dest)
         check_guest_mode(c, dest)
         if case.name.startswith("demand"):

@@ -114,6 +114,14 @@ want demand-2vcpu && run_case demand-2vcpu "" "--prepage 0 --vcpus 2 --mem 8M"
 # The same with guest memory in a memfd on both ends (MISSING + MINOR, UFFDIO_CONTINUE), and
 # kvmclock on: KVM also writes two missing memfd pages inside KVM_SET_MSRS.
 want demand-shmem && run_case demand-shmem "" "--prepage 0 --backing shmem --kvmclock"
+# And in private 2 MiB hugetlb pages (both ends: 2 x (2 MiB boot + 4 MiB) = 6 huge pages): each
+# huge page faulted, moved and installed whole; KVM_SET_MSRS faults the kvmclock's, the state's
+# are faulted by KVM as on anonymous memory.
+if want demand-hugetlb; then
+	echo 8 >/proc/sys/vm/nr_hugepages
+	run_case demand-hugetlb "" "--prepage 0 --backing hugetlb --kvmclock"
+	echo 0 >/proc/sys/vm/nr_hugepages
+fi
 # The control: the same guest, stopped at the same point (in guest mode), with every page sent
 # before the switch-over (stop-and-copy), so nothing faults.
 want precopy && run_case precopy "" "--prepage 0 --stop-and-copy"

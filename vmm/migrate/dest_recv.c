@@ -182,12 +182,13 @@ static int check_layout(struct dest_session *s)
 	for (i = 0; i < s->layout.n_regions; i++) {
 		enum pager_backing b = s->layout.regions[i].backing;
 
-		if ((b != PAGER_BACKING_ANON && b != PAGER_BACKING_SHMEM) ||
+		if ((b != PAGER_BACKING_ANON && b != PAGER_BACKING_SHMEM &&
+		     b != PAGER_BACKING_HUGETLB) ||
 		    b != s->layout.regions[0].backing)
 			return dest_refuse(s, WIRE__ERROR_CODE__ERROR_LAYOUT, -EOPNOTSUPP,
 					   "memory layout refused: region %u has backing %d; this "
-					   "destination takes anonymous (1) or memfd (2) memory, the "
-					   "same for every region", i, (int)b);
+					   "destination takes anonymous (1), memfd (2) or hugetlb (3) "
+					   "memory, the same for every region", i, (int)b);
 	}
 	if (layouts_equal(&expected, &s->layout))
 		return 0;

@@ -41,8 +41,10 @@ static void write_outcome(struct json *j, const struct dest_session *s)
 	json_kv_str(j, "failed_in", s->failed_in != DEST_DONE ? dest_state_name(s->failed_in) : "");
 	json_kv_str(j, "guest", guest_image(s->guest.program)->name);
 	json_kv_u64(j, "vcpus", s->guest.nr_vcpus);
-	json_kv_str(j, "backing", !s->m ? "" :
-				  s->m->backing == PAGER_BACKING_SHMEM ? "shmem" : "anon");
+	json_kv_str(j, "backing", !s->m					 ? ""
+				  : s->m->backing == PAGER_BACKING_SHMEM	 ? "shmem"
+				  : s->m->backing == PAGER_BACKING_HUGETLB ? "hugetlb"
+									 : "anon");
 	json_kv_bool(j, "guest_ok", s->guest_ok);
 	json_kv_str(j, "guest_check", s->guest_check);
 	json_kv_bool(j, "digest_match", s->digest_match);

@@ -106,10 +106,12 @@ static int register_memory(struct dest_session *s)
 	popts.on_fault_opaque = &s->faults;
 	ret = pager_create(&popts, &s->pager);
 	for (i = 0; !ret && i < GUEST_NR_REGIONS; i++)
-		ret = s->m->memfd[i] >= 0 ?
-			      pager_add_region_memfd(s->pager, i, s->m->mem[i],
-						     s->layout.regions[i].size, s->m->memfd[i], 0) :
-			      pager_add_region(s->pager, i, s->m->mem[i], s->layout.regions[i].size);
+		ret = s->m->memfd[i] >= 0
+			      ? pager_add_region_memfd(s->pager, i, s->m->mem[i],
+						       s->layout.regions[i].size, s->m->memfd[i], 0)
+			      : (s->m->backing == PAGER_BACKING_HUGETLB ? pager_add_region_hugetlb
+									 : pager_add_region)(
+					s->pager, i, s->m->mem[i], s->layout.regions[i].size);
 	return ret;
 }
 

@@ -23,6 +23,18 @@ static int map_region(struct machine *m, unsigned int i)
 		if (m->memfd[i] < 0 || ftruncate(m->memfd[i], (off_t)size))
 			return -errno;
 		m->mem[i] = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, m->memfd[i], 0);
+	} else if (m->backing == PAGER_BACKING_HUGETLB) {
+		/* Reserved now (no MAP_NORESERVE): a short pool fails here, not as a SIGBUS later. */
+		m->mem[i] = mmap(NULL, size, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+		if (m->mem[i] == MAP_FAILED) {
+			m->mem[i] = NULL;
+			pr_err("cannot map %" PRIu64 " MiB of 2 MiB hugetlb pages for memory slot %u: "
+				"%s (is /proc/sys/vm/nr_hugepages large enough?)", size >> 20, i,
+				strerror(errno));
+			return -ENOMEM;
+		}
+		return 0;
 	} else {
 		m->mem[i] = mmap(NULL, size, PROT_READ | PROT_WRITE,
 				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -46,7 +58,8 @@ int machine_create(const struct guest_config *cfg, bool irqchip, enum pager_back
 	ret = guest_config_check(cfg);
 	if (ret)
 		return ret;
-	if (backing != PAGER_BACKING_ANON && backing != PAGER_BACKING_SHMEM)
+	if (backing != PAGER_BACKING_ANON && backing != PAGER_BACKING_SHMEM &&
+	    backing != PAGER_BACKING_HUGETLB)
 		return -EOPNOTSUPP;
 	m = calloc(1, sizeof(*m));
 	if (!m)

@@ -17,7 +17,10 @@
 struct machine {
 	struct guest_config cfg;
 	bool irqchip;
-	/* PAGER_BACKING_ANON (private anonymous) or PAGER_BACKING_SHMEM (a memfd a region). */
+	/*
+	 * PAGER_BACKING_ANON (private anonymous), PAGER_BACKING_SHMEM (a memfd a region) or
+	 * PAGER_BACKING_HUGETLB (private 2 MiB hugetlb pages).
+	 */
 	enum pager_backing backing;
 	struct vm *vm;
 	struct guest_region regions[GUEST_NR_REGIONS];
@@ -28,8 +31,9 @@ struct machine {
 };
 
 /*
- * VM (+ irqchip and PIT) and guest memory, untouched: private anonymous, or a memfd mapped
- * shared per region (backing PAGER_BACKING_SHMEM; -EOPNOTSUPP for any other).
+ * VM (+ irqchip and PIT) and guest memory, untouched: private anonymous, a memfd mapped
+ * shared per region (backing PAGER_BACKING_SHMEM), or private hugetlb (PAGER_BACKING_HUGETLB:
+ * the pool must hold it, -ENOMEM otherwise); -EOPNOTSUPP for any other.
  */
 int machine_create(const struct guest_config *cfg, bool irqchip, enum pager_backing backing,
 		   struct machine **out);

@@ -96,7 +96,9 @@ static int build(struct source_run *run)
 	for (i = 0; !ret && i < run->layout.n_regions; i++) {
 		const struct pager_region *r = &run->layout.regions[i];
 
-		ret = pager_source_add_region(run->src, i, r->gpa, run->m->mem[i], r->size);
+		ret = (r->backing == PAGER_BACKING_HUGETLB ? pager_source_add_region_hugetlb
+							    : pager_source_add_region)(
+			run->src, i, r->gpa, run->m->mem[i], r->size);
 		run->dirty_bitmaps[i] = calloc(r->size / GUEST_PAGE_SIZE / 64 + 1, sizeof(uint64_t));
 		if (!ret && !run->dirty_bitmaps[i])
 			ret = -ENOMEM;
