@@ -55,6 +55,8 @@ def _fill_commands(build, c, work, target):
            "--stats-json", os.path.join(work, "source.json"), "--timeout", "30000"]
     if not c["push"]:
         src.append("--no-push")
+    if c["backing"] == "hugetlb":
+        src.append("--hugetlb")  # pager-fill follows the layout: private 2 MiB hugetlb pages
     if where["source"] is not None:
         src += ["--demand-cpu", str(where["source"]), "--push-cpu", str(where["source"])]
     dst = [os.path.join(build, "tools", "pager-fill"), "-q", "--threads", str(c["threads"]),
@@ -62,7 +64,7 @@ def _fill_commands(build, c, work, target):
            "--latency-dump", os.path.join(work, "latency")]
     if c["cover"]:
         dst.append("--cover")
-    if c["backing"] != "anon":
+    if c["backing"] == "shmem":
         dst += ["--backing", c["backing"]]
     if where["listener"] is not None:
         dst += ["--listener-cpu", str(where["listener"])]
@@ -130,11 +132,15 @@ def run_fill(build, c):
     """c["repeat"] runs of one fill, merged: with the push on, the faults happen only while it
     runs, so one run gives a few hundred; the repeats pool their samples."""
     runs = []
-    for _ in range(c.get("repeat", 1)):
-        r = _run_fill_once(build, c)
-        if r["status"] != "ok":
-            return r
-        runs.append(r)
+    # The image's 2 MiB pages, and one spare.
+    with procs.HugePages(c["size"] // (2 << 20) + 1 if c["backing"] == "hugetlb" else 0) as huge:
+        if huge.reason:
+            return {"status": "failed", "reason": huge.reason}
+        for _ in range(c.get("repeat", 1)):
+            r = _run_fill_once(build, c)
+            if r["status"] != "ok":
+                return r
+            runs.append(r)
     return merge_runs(runs) if len(runs) > 1 else runs[0]
 
 

@@ -26,8 +26,6 @@ BASELINE_CPUS = {
 
 # Axes of the issue that the pager does not implement yet: value -> why not.
 NOT_IMPLEMENTED = {
-    "backing": {"hugetlb": "libpager registers 4 KiB pages only (private anonymous or memfd); "
-                           "hugetlbfs 2 MiB is not written yet"},
     "install": {"move": "measured slower, so not used: UFFDIO_MOVE of received pages (baselines "
                         "uffd_stage/move, /move-populate) against UFFDIO_COPY of them "
                         "(uffd_stage/copy): each moved-out page must be faulted in again"},
@@ -95,6 +93,11 @@ def _loopback(mode, s):
     out.append(config("fill", backing="shmem", install="continue", size=s["demand"],
                       cover=True))
     out.append(config("fill", push=True, backing="shmem", install="continue", size=s["push"],
+                      repeat=s["push_repeat"]))
+    # Private 2 MiB hugetlb pages (pager-source --hugetlb): each faulted, moved and installed
+    # whole (one UFFDIO_COPY), demand only and with the push.
+    out.append(config("fill", backing="hugetlb", size=s["demand"], cover=True))
+    out.append(config("fill", push=True, backing="hugetlb", size=s["push"],
                       repeat=s["push_repeat"]))
     # The issue's other axes, on the headline configuration: not implemented rows.
     for axis, values in NOT_IMPLEMENTED.items():

@@ -169,3 +169,43 @@ def wait_listening(ns, port, timeout, procs=()):
             return False
         time.sleep(0.02)
     return False
+
+
+HUGE_DIR = "/sys/kernel/mm/hugepages/hugepages-2048kB"
+
+
+class HugePages:
+    """N free 2 MiB hugetlb pages for a step (the pool grown by the shortfall, shrunk back
+    after). reason is set, and nothing changed, when this kernel has none or the pool cannot
+    grow (not root, or no memory)."""
+
+    def __init__(self, count):
+        self.count, self.added, self.reason = count, 0, None
+
+    @staticmethod
+    def _read(name):
+        with open(os.path.join(HUGE_DIR, name)) as f:
+            return int(f.read())
+
+    def __enter__(self):
+        if not os.path.isdir(HUGE_DIR):
+            self.reason = "this kernel has no 2 MiB hugetlb pages"
+            return self
+        short = self.count - self._read("free_hugepages")
+        if short > 0:
+            try:
+                with open(os.path.join(HUGE_DIR, "nr_hugepages"), "w") as f:
+                    f.write(str(self._read("nr_hugepages") + short))
+                self.added = short
+            except OSError as e:
+                self.reason = "cannot grow the hugetlb pool: %s" % e
+        if not self.reason and self._read("free_hugepages") < self.count:
+            self.reason = "%d free 2 MiB hugetlb pages, %d needed" % (
+                self._read("free_hugepages"), self.count)
+        return self
+
+    def __exit__(self, *exc):
+        if self.added:
+            with open(os.path.join(HUGE_DIR, "nr_hugepages"), "w") as f:
+                f.write(str(max(0, self._read("nr_hugepages") - self.added)))
+        return False
