@@ -154,6 +154,10 @@ def baseline_steps(s):
             steps.append((key, "tcp_bulk", ["-a", str(a), "-b", str(b), "-t", "1",
                                              "-d", str(s["bulk_ms"])]))
     steps.append(("tcp_bulk/2/-1,-1", "tcp_bulk", ["-t", "2", "-d", str(s["bulk_ms"])]))
+    # Bulk TCP streaming through an image of the push's size (written memory, read from DRAM):
+    # what the push's sender can do where memory, not TCP, is the bottleneck.
+    steps.append(("tcp_bulk_image/1/-1,-1", "tcp_bulk", ["-t", "1", "-d", str(s["bulk_ms"]),
+                                                         "-s", str(s["push"])]))
     steps.append(("uffd_copy/1", "uffd_copy", ["-t", "1", "-s", str(s["copy"])]))
     steps.append(("uffd_copy/2", "uffd_copy", ["-t", "2", "-a", "0", "-b", "1",
                                                "-s", str(s["copy"])]))

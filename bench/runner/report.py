@@ -25,6 +25,7 @@ def _probe(baselines, probe, placement):
 def limits(baselines):
     """Per placement: the fault limit (uffd round trip + TCP page round trip) and bulk TCP."""
     out = {}
+    image = baselines.get("tcp_bulk_image/1/-1,-1") or {}
     for placement in PLACEMENTS:
         u, t = _probe(baselines, "uffd_rtt", placement), _probe(baselines, "tcp_rtt", placement)
         bulk = _probe(baselines, "tcp_bulk", placement)
@@ -35,6 +36,9 @@ def limits(baselines):
             "p50_us": round(u["latency_us"]["p50"] + t["latency_us"]["p50"], 2),
             "p99_us": round(u["latency_us"]["p99"] + t["latency_us"]["p99"], 2),
             "bulk_gbytes_per_s": bulk["gbytes_per_s"],
+            # Streaming an image of the push's size from memory (not a cached buffer).
+            "image_bulk_gbytes_per_s": image.get("gbytes_per_s")
+            if image.get("status") == "ok" else None,
         }
     return out
 
@@ -56,6 +60,8 @@ def add_config_ratios(configs, lim):
         if c["kind"] == "fill" and c["push"] and c["threads"] == 0:
             r["push_to_bulk_throughput"] = _ratio(r["push_payload_gbytes_per_s"],
                                                   l["bulk_gbytes_per_s"])
+            r["push_to_image_stream_throughput"] = _ratio(r["push_payload_gbytes_per_s"],
+                                                          l["image_bulk_gbytes_per_s"])
         if c["kind"] == "migration":
             size_over_bulk = r["pages_total"] * 4096 / (l["bulk_gbytes_per_s"] * 1e9)
             r["all_pages_to_size_over_bulk"] = _ratio(r["all_pages_ms"] / 1e3, size_over_bulk)
@@ -80,6 +86,7 @@ def _placement_ratios(configs, placement):
     push0 = _find(configs, push=True, threads=0, **base)
     if push0:
         out["push_to_bulk_throughput"] = push0.get("push_to_bulk_throughput")
+        out["push_to_image_stream_throughput"] = push0.get("push_to_image_stream_throughput")
     d1 = _find(configs, push=False, threads=1, **base)
     d2 = _find(configs, push=False, threads=2, **base)
     if d1 and d2:
