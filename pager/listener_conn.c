@@ -81,7 +81,7 @@ void listener_finish_lose(struct listener *l)
 	close(p->demand_fd);
 	close(p->push_fd);
 	p->demand_fd = p->push_fd = -1;
-	l->rx.head = l->rx.tail = 0;
+	rx_buffer_reset(&l->rx);
 	l->rx_eof = false;
 	tx_queue_reset(&l->tx);
 	/* The source pushes again from what is missing after a resume, and says when done. */

@@ -149,6 +149,12 @@ int pager_add_region(struct pager *p, uint32_t id, void *addr, uint64_t size)
 
 int pager_add_region_hugetlb(struct pager *p, uint32_t id, void *addr, uint64_t size)
 {
+	/* 2 MiB in whole words of the page bitmaps, as the source needs them: 4 KiB base pages. */
+	if ((WIRE_HUGE_PAGE_SIZE / p->regions.page_size) % 64) {
+		logger_err(&p->log, "pager: hugetlb regions need 4 KiB base pages (this host has "
+				    "%u-byte pages)", p->regions.page_size);
+		return -EOPNOTSUPP;
+	}
 	return add_region(p, id, addr, size, -1, 0, WIRE_HUGE_PAGE_SIZE / p->regions.page_size);
 }
 

@@ -307,7 +307,7 @@ bool push_rx_release_socket(struct push_rx *pr)
 	if (idle) {
 		pr->fd = -1;
 		pr->fresh = false;
-		pr->rx.head = pr->rx.tail = 0;
+		rx_buffer_reset(&pr->rx);
 		pr->ev = (struct push_events){ 0 };
 		__atomic_store_n(&pr->pending, false, __ATOMIC_RELAXED);
 	}

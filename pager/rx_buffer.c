@@ -14,7 +14,7 @@ int rx_buffer_init(struct rx_buffer *rb, size_t cap)
 	if (posix_memalign((void **)&rb->data, 4096, cap))
 		return -ENOMEM;
 	rb->cap = cap;
-	rb->head = rb->tail = rb->frame_missing = 0;
+	rx_buffer_reset(rb);
 	return 0;
 }
 
@@ -87,7 +87,7 @@ void rx_buffer_compact(struct rx_buffer *rb)
 	size_t pending = rx_buffer_pending(rb);
 
 	if (!pending) {
-		rb->head = rb->tail = 0;
+		rx_buffer_reset(rb);
 		return;
 	}
 	if (rx_buffer_space(rb) >= RX_MAX_FRAME || !rb->head)

@@ -62,6 +62,15 @@ int rx_buffer_next(struct rx_buffer *rb, struct wire_arena *arena, struct rx_fra
 		   char *err, size_t err_len);
 void rx_buffer_consume(struct rx_buffer *rb, const struct rx_frame *frame);
 /*
+ * Empties the buffer for a new connection: nothing of the old stream's frames is kept, nor
+ * what its last frame still lacked (a receive waiting for those bytes on the new connection
+ * could wait for good).
+ */
+static inline void rx_buffer_reset(struct rx_buffer *rb)
+{
+	rb->head = rb->tail = rb->frame_missing = 0;
+}
+/*
  * Makes room for at least one largest frame at the tail. Only while no receive is in flight:
  * it moves the bytes a receive would be writing after.
  */

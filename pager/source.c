@@ -77,6 +77,9 @@ static int add_region(struct pager_source *src, uint32_t id, uint64_t gpa, const
 
 	if (id != src->n_regions || id >= PAGER_MAX_REGIONS || !size || size % unit || gpa % unit)
 		return -EINVAL;
+	/* Units are whole words of the page bitmaps (mark_unit()): 4 KiB base pages, so far. */
+	if (unit_pages > 1 && unit_pages % 64)
+		return -EOPNOTSUPP;
 	r = &src->regions[id];
 	r->unit_pages = unit_pages;
 	r->n_pages = size / src->page_size;

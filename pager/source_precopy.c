@@ -10,32 +10,6 @@
 #include <errno.h>
 #include <stdlib.h>
 
-int pager_source_precopy(struct pager_source *src, int fd, uint32_t region,
-			 const uint64_t *bitmap, uint64_t *pages_sent)
-{
-	struct source_region *r;
-	uint64_t page, end, sent = 0;
-	int ret;
-
-	if (region >= src->n_regions)
-		return -EINVAL;
-	r = &src->regions[region];
-	for (page = 0; page < r->n_pages; page = end) {
-		if (bitmap && !test_bit(bitmap, page)) {
-			end = page + 1;
-			continue;
-		}
-		for (end = page + 1; end < r->n_pages && (!bitmap || test_bit(bitmap, end)); end++)
-			;
-		ret = source_send_pages(src, fd, r, page, end - page, 0, false, &sent);
-		if (ret)
-			return ret;
-	}
-	stat_add(&src->stats.pages_precopy, sent);
-	*pages_sent = sent;
-	return 0;
-}
-
 /* Whether any page of the unit at page is set in the dirty bitmap. */
 static bool unit_written(const uint64_t *bitmap, uint64_t page, uint32_t unit_pages)
 {
@@ -47,6 +21,38 @@ static bool unit_written(const uint64_t *bitmap, uint64_t page, uint32_t unit_pa
 		if (__atomic_load_n(&bitmap[w], __ATOMIC_RELAXED))
 			return true;
 	return false;
+}
+
+int pager_source_precopy(struct pager_source *src, int fd, uint32_t region,
+			 const uint64_t *bitmap, uint64_t *pages_sent)
+{
+	struct source_region *r;
+	uint64_t page, end, sent = 0;
+	int ret;
+
+	if (region >= src->n_regions)
+		return -EINVAL;
+	r = &src->regions[region];
+	/*
+	 * Runs of written units: pages, or whole 2 MiB pages of a hugetlb region (each sent
+	 * once, however many of its pages were written).
+	 */
+	for (page = 0; page < r->n_pages; page = end) {
+		if (bitmap && !unit_written(bitmap, page, r->unit_pages)) {
+			end = page + r->unit_pages;
+			continue;
+		}
+		for (end = page + r->unit_pages;
+		     end < r->n_pages && (!bitmap || unit_written(bitmap, end, r->unit_pages));
+		     end += r->unit_pages)
+			;
+		ret = source_send_pages(src, fd, r, page, end - page, 0, false, &sent);
+		if (ret)
+			return ret;
+	}
+	stat_add(&src->stats.pages_precopy, sent);
+	*pages_sent = sent;
+	return 0;
 }
 
 static int flush_discard(int fd, Wire__Discard *msg)

@@ -206,6 +206,8 @@ int main(int argc, char **argv)
 	pager_source_options_init(&o.serve);
 	pager_handshake_init(&o.handshake);
 	parse_options(argc, argv, &o, &token_file);
+	if (o.backing == PAGER_BACKING_HUGETLB && o.guest.work_size % (2ull << 20))
+		die("--backing hugetlb: --mem must be a multiple of 2M (its memory is 2 MiB pages)");
 	if (token_load(token_file, &token, err, sizeof(err)))
 		die("%s", err);
 	o.handshake.token = token.bytes;
