@@ -72,10 +72,12 @@ static int64_t install_memfd(struct pager *p, struct region *r, uint64_t first, 
 static uint8_t zero_huge_page[WIRE_HUGE_PAGE_SIZE] __attribute__((aligned(4096)));
 
 int install_run(struct pager *p, struct region *r, uint64_t first, uint64_t count,
-		const uint8_t *src, bool zero, struct install_result *res, char *err,
-		size_t err_len)
+		const uint8_t *src, bool zero, bool movable, struct install_result *res,
+		char *err, size_t err_len)
 {
 	uint64_t ps = p->regions.page_size, done = 0;
+	/* Only private anonymous memory takes UFFDIO_MOVE; the rest is copied as always. */
+	bool move = movable && !zero && !r->alias && !region_is_hugetlb(r);
 
 	/*
 	 * The observer first, before the pages are mapped: then no thread runs on a page the
@@ -100,6 +102,8 @@ int install_run(struct pager *p, struct region *r, uint64_t first, uint64_t coun
 			bytes = uffd_copy(p->uffd, dst, zero_huge_page, len, &ret);
 		else if (zero)
 			bytes = uffd_zeropage(p->uffd, dst, len, &ret);
+		else if (move)
+			bytes = uffd_move(p->uffd, dst, (void *)(src + done * ps), len, &ret);
 		else
 			bytes = uffd_copy(p->uffd, dst, src + done * ps, len, &ret);
 		if (bytes > 0)
@@ -108,6 +112,17 @@ int install_run(struct pager *p, struct region *r, uint64_t first, uint64_t coun
 		res->installed += (uint64_t)bytes / ps;
 		if (!ret)
 			continue;
+		if (ret == -EBUSY && move) {
+			/*
+			 * A receive page the kernel cannot move (shared, pinned): copied instead,
+			 * it is as good as moved.
+			 */
+			logger_warn(&p->log, "pager: UFFDIO_MOVE at %p: %s; copying the rest of the run",
+				    (void *)region_page_addr(&p->regions, r, first + done),
+				    strerror(-ret));
+			move = false;
+			continue;
+		}
 		if (ret == -EAGAIN) {
 			/* Partial install, or the mm is changing under us: go on from here. */
 			res->retries++;
@@ -145,7 +160,8 @@ int install_run(struct pager *p, struct region *r, uint64_t first, uint64_t coun
 			continue;
 		}
 		snprintf(err, err_len, "%s at %p (%llu bytes): %s",
-			 r->alias ? "UFFDIO_CONTINUE" : zero ? "UFFDIO_ZEROPAGE" : "UFFDIO_COPY",
+			 r->alias ? "UFFDIO_CONTINUE" : zero ? "UFFDIO_ZEROPAGE"
+				  : move ? "UFFDIO_MOVE" : "UFFDIO_COPY",
 			 (void *)dst,
 			 (unsigned long long)len, strerror(-ret));
 		return ret;
@@ -168,7 +184,7 @@ static int install_units(struct pager *p, struct region *r, uint64_t first, uint
 		if (!page_state_claim(&r->pages, page, 1))
 			continue;
 		ret = install_run(p, r, page, r->unit_pages, zero ? NULL : src + (page - first) * ps,
-				  zero, res, err, err_len);
+				  zero, false, res, err, err_len);
 		if (ret)
 			return ret;
 	}
@@ -176,8 +192,8 @@ static int install_units(struct pager *p, struct region *r, uint64_t first, uint
 }
 
 int install_claimed(struct pager *p, struct region *r, uint64_t first, uint64_t count,
-		    const uint8_t *src, bool zero, struct install_result *res, char *err,
-		    size_t err_len)
+		    const uint8_t *src, bool zero, bool movable, struct install_result *res,
+		    char *err, size_t err_len)
 {
 	uint64_t ps = p->regions.page_size, done, chunk, mine, run_start, run;
 	int ret;
@@ -194,8 +210,8 @@ int install_claimed(struct pager *p, struct region *r, uint64_t first, uint64_t 
 			run = ~(mine >> run_start) ? (uint64_t)__builtin_ctzll(~(mine >> run_start)) : 64;
 			mine = run == 64 ? 0 : mine & ~(((1ull << run) - 1) << run_start);
 			ret = install_run(p, r, first + done + run_start, run,
-					  zero ? NULL : src + (done + run_start) * ps, zero, res, err,
-					  err_len);
+					  zero ? NULL : src + (done + run_start) * ps, zero, movable,
+					  res, err, err_len);
 			if (ret)
 				return ret;
 		}
@@ -204,7 +220,8 @@ int install_claimed(struct pager *p, struct region *r, uint64_t first, uint64_t 
 }
 
 int install_frame(struct pager *p, const Wire__PageHeader *hdr, const uint8_t *payload,
-		  pthread_mutex_t *lock, struct pager_counters *c, char *err, size_t err_len)
+		  bool movable, pthread_mutex_t *lock, struct pager_counters *c, char *err,
+		  size_t err_len)
 {
 	uint64_t ps = p->regions.page_size, first = hdr->offset / ps, count = hdr->length / ps;
 	bool zero = hdr->flags & WIRE_PAGE_FLAG_ZERO;
@@ -213,7 +230,8 @@ int install_frame(struct pager *p, const Wire__PageHeader *hdr, const uint8_t *p
 	int ret;
 
 	/* Pages already claimed (the push and a demand answer crossed) are skipped, not rewritten. */
-	ret = install_claimed(p, r, first, count, zero ? NULL : payload, zero, &res, err, err_len);
+	ret = install_claimed(p, r, first, count, zero ? NULL : payload, zero, movable, &res, err,
+			      err_len);
 	if (ret)
 		return ret;
 	pthread_mutex_lock(lock);

@@ -114,7 +114,7 @@ static bool on_page_frame(struct listener *l, const struct rx_frame *frame)
 		page_frame_damaged(l, hdr, rq, first, count);
 		return true;
 	}
-	ret = install_frame(l->p, hdr, frame->payload, &l->p->lock, &l->p->counters, err,
+	ret = install_frame(l->p, hdr, frame->payload, false, &l->p->lock, &l->p->counters, err,
 			    sizeof(err));
 	if (ret) {
 		listener_fail(l, ret, "%s", err);

@@ -75,8 +75,15 @@ int pager_create(const struct pager_options *opts, struct pager **out)
 	 */
 	if (uffd_probe_features(&features))
 		features = 0;
-	p->uffd = uffd_open(PAGER_UFFD_FEATURES | (features & UFFD_FEATURE_EXACT_ADDRESS), NULL,
-			    err, sizeof(err));
+	if (p->opts.install_move && !(features & UFFD_FEATURE_MOVE)) {
+		logger_err(&p->log, "pager: install_move needs UFFDIO_MOVE (UFFD_FEATURE_MOVE, "
+			   "Linux 6.8), which this kernel does not offer");
+		ret = -EOPNOTSUPP;
+		goto err_free;
+	}
+	p->uffd = uffd_open(PAGER_UFFD_FEATURES | (features & UFFD_FEATURE_EXACT_ADDRESS) |
+				    (p->opts.install_move ? UFFD_FEATURE_MOVE : 0),
+			    NULL, err, sizeof(err));
 	if (p->uffd < 0) {
 		ret = p->uffd;
 		logger_err(&p->log, "%s", err);
@@ -131,7 +138,8 @@ static int add_region(struct pager *p, uint32_t id, void *addr, uint64_t size, i
 					    (memfd ? UFFDIO_REGISTER_MODE_MINOR : 0),
 				    memfd  ? PAGER_UFFD_IOCTLS_MEMFD
 				    : huge ? PAGER_UFFD_IOCTLS_HUGETLB
-					   : PAGER_UFFD_IOCTLS,
+					   : PAGER_UFFD_IOCTLS |
+						     (p->opts.install_move ? 1ull << _UFFDIO_MOVE : 0),
 				    err, sizeof(err));
 	if (ret) {
 		logger_err(&p->log, "pager: region %u: %s", id, err);

@@ -64,7 +64,7 @@ int pager_preload(struct pager *p, uint32_t region, uint64_t offset, const void 
 	if (replaced < 0)
 		return (int)replaced;
 	/* Every page of the range is missing (and unclaimed) now: its claims are all ours. */
-	ret = install_claimed(p, r, offset / ps, len / ps, data, !data, &res, err, sizeof(err));
+	ret = install_claimed(p, r, offset / ps, len / ps, data, !data, false, &res, err, sizeof(err));
 	if (ret) {
 		logger_err(&p->log, "pager: pre-copy: %s", err);
 		return ret;

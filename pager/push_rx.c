@@ -14,10 +14,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #define PUSH_RX_BUFFER_BYTES (8u * 1024u * 1024u)
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
 
 int push_rx_init(struct push_rx *pr, struct pager *p)
 {
@@ -28,6 +33,23 @@ int push_rx_init(struct push_rx *pr, struct pager *p)
 	ret = rx_buffer_init(&pr->rx, PUSH_RX_BUFFER_BYTES);
 	if (ret)
 		return ret;
+	if (p->opts.install_move) {
+		/*
+		 * Payloads land here, page aligned, to be moved out. 4 KiB pages (a huge page
+		 * would be split by the first move), and not shared with a child the owner forks
+		 * (a shared page cannot be moved).
+		 */
+		pr->staging = mmap(NULL, WIRE_MAX_PAYLOAD, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (pr->staging == MAP_FAILED) {
+			pr->staging = NULL;
+			rx_buffer_free(&pr->rx);
+			return -ENOMEM;
+		}
+		madvise(pr->staging, WIRE_MAX_PAYLOAD, MADV_NOHUGEPAGE);
+		madvise(pr->staging, WIRE_MAX_PAYLOAD, MADV_DONTFORK);
+		pr->rx.payload_elsewhere = true;
+	}
 	wire_arena_init(&pr->arena);
 	region_table_wire_layout(&p->regions, &pr->layout);
 	pthread_mutex_init(&pr->mu, NULL);
@@ -41,6 +63,8 @@ void push_rx_free(struct push_rx *pr)
 	if (!pr->p)
 		return;
 	rx_buffer_free(&pr->rx);
+	if (pr->staging)
+		munmap(pr->staging, WIRE_MAX_PAYLOAD);
 	pthread_cond_destroy(&pr->cond);
 	pthread_mutex_destroy(&pr->mu);
 	pr->p = NULL;
@@ -115,7 +139,8 @@ static bool on_push_page(struct push_rx *pr, const struct rx_frame *frame)
 	/* Raised before any page of the frame can be present, lowered once it is counted. */
 	__atomic_fetch_add(&pr->installing, 1, __ATOMIC_SEQ_CST);
 	ret = install_frame(p, (const Wire__PageHeader *)frame->msg, frame->payload,
-			    &p->push_lock, &p->push_counters, err, sizeof(err));
+			    frame->payload == pr->staging, &p->push_lock, &p->push_counters, err,
+			    sizeof(err));
 	__atomic_fetch_sub(&pr->installing, 1, __ATOMIC_SEQ_CST);
 	if (ret) {
 		end_reading(pr, PUSH_END_FAIL, ret, 0, "%s", err);
@@ -165,8 +190,45 @@ static bool aborted(struct push_rx *pr)
 	return __atomic_load_n(&pr->abort, __ATOMIC_ACQUIRE);
 }
 
+/*
+ * A page frame's payload into the staging pages (payload_elsewhere): populated in one call
+ * first (the moves of the last run left holes; one call costs less than a fault a page), then
+ * received whole. False: reading ends (reported, or aborted).
+ */
+static bool receive_payload(struct push_rx *pr, int fd, struct rx_frame *frame)
+{
+	size_t have = 0;
+	ssize_t n;
+
+	if (madvise(pr->staging, frame->payload_len, MADV_POPULATE_WRITE)) {
+		end_reading(pr, PUSH_END_FAIL, -errno, 0, "populating the push's receive pages: %s",
+			    strerror(errno));
+		return false;
+	}
+	while (have < frame->payload_len) {
+		n = recv(fd, pr->staging + have, frame->payload_len - have, MSG_WAITALL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (aborted(pr))
+			return false;
+		if (n <= 0) {
+			/* The frame's header is still unconsumed: an EOF here is mid-frame. */
+			if (n == 0)
+				end_reading(pr, PUSH_END_EOF, 0, 0, "the source closed the push connection");
+			else
+				end_reading(pr, PUSH_END_RECV, -errno, 0, "push connection to the source: %s",
+					    strerror(errno));
+			return false;
+		}
+		have += (size_t)n;
+		__atomic_store_n(&pr->last_rx_ns, clock_now_ns(), __ATOMIC_RELAXED);
+	}
+	frame->payload = pr->staging;
+	return true;
+}
+
 /* Every whole frame in the buffer. False: reading ends (reported, or aborted). */
-static bool process(struct push_rx *pr)
+static bool process(struct push_rx *pr, int fd)
 {
 	struct rx_frame frame;
 	char err[256];
@@ -183,6 +245,9 @@ static bool process(struct push_rx *pr)
 				    "the push stream is damaged: %s", err);
 			return false;
 		}
+		if (frame.type == WIRE_PAGE && frame.payload_len && !frame.payload &&
+		    !receive_payload(pr, fd, &frame))
+			return false;
 		ok = frame.type == WIRE_PAGE ? on_push_page(pr, &frame)
 					     : on_push_control(pr, &frame);
 		if (!ok)
@@ -192,16 +257,35 @@ static bool process(struct push_rx *pr)
 	return false;
 }
 
+/*
+ * Bytes to ask for next: what the frame in progress lacks, with MSG_WAITALL for a large rest;
+ * with payloads received elsewhere, exactly the next header or body, never a payload byte.
+ */
+static size_t receive_size(const struct push_rx *pr, int *flags)
+{
+	const struct rx_buffer *rb = &pr->rx;
+
+	*flags = MSG_WAITALL;
+	if (rb->payload_elsewhere)
+		return rb->frame_missing ? rb->frame_missing
+					 : WIRE_FRAME_HDR_SIZE - rx_buffer_pending(rb);
+	if (rb->frame_missing >= RX_WAITALL_MIN)
+		return rb->frame_missing;
+	*flags = 0;
+	return rx_buffer_space(rb);
+}
+
 /* Reads fd to its end: EOF, an error, a frame that ends it, or an abort. */
 static void receive(struct push_rx *pr, int fd)
 {
 	ssize_t n;
+	size_t len;
+	int flags;
 
 	for (;;) {
 		rx_buffer_compact(&pr->rx);
-		n = pr->rx.frame_missing >= RX_WAITALL_MIN
-			    ? recv(fd, rx_buffer_space_ptr(&pr->rx), pr->rx.frame_missing, MSG_WAITALL)
-			    : recv(fd, rx_buffer_space_ptr(&pr->rx), rx_buffer_space(&pr->rx), 0);
+		len = receive_size(pr, &flags);
+		n = recv(fd, rx_buffer_space_ptr(&pr->rx), len, flags);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (aborted(pr))
@@ -216,7 +300,7 @@ static void receive(struct push_rx *pr, int fd)
 		}
 		rx_buffer_commit(&pr->rx, (size_t)n);
 		__atomic_store_n(&pr->last_rx_ns, clock_now_ns(), __ATOMIC_RELAXED);
-		if (!process(pr))
+		if (!process(pr, fd))
 			return;
 	}
 }

@@ -64,6 +64,7 @@ struct push_rx {
 	uint64_t last_rx_ns; /* atomic: anything received */
 	/* The thread's own. */
 	struct rx_buffer rx;
+	uint8_t *staging; /* pager_options.install_move: payloads received here, then moved */
 	struct wire_arena arena;
 	struct wire_layout layout;
 };

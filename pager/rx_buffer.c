@@ -14,6 +14,7 @@ int rx_buffer_init(struct rx_buffer *rb, size_t cap)
 	if (posix_memalign((void **)&rb->data, 4096, cap))
 		return -ENOMEM;
 	rb->cap = cap;
+	rb->payload_elsewhere = false;
 	rx_buffer_reset(rb);
 	return 0;
 }
@@ -33,8 +34,11 @@ int rx_buffer_next(struct rx_buffer *rb, struct wire_arena *arena, struct rx_fra
 	int ret;
 
 	rb->frame_missing = 0;
-	if (avail < WIRE_FRAME_HDR_SIZE)
+	if (avail < WIRE_FRAME_HDR_SIZE) {
+		if (rb->payload_elsewhere)
+			rb->frame_missing = WIRE_FRAME_HDR_SIZE - avail;
 		return 0;
+	}
 	ret = wire_frame_hdr_decode(start, &hdr);
 	if (ret) {
 		snprintf(err, err_len, "%s frame header (type %u, length %u)",
@@ -42,8 +46,11 @@ int rx_buffer_next(struct rx_buffer *rb, struct wire_arena *arena, struct rx_fra
 		return ret;
 	}
 	need = WIRE_FRAME_HDR_SIZE + hdr.len;
-	if (avail < need)
+	if (avail < need) {
+		if (rb->payload_elsewhere)
+			rb->frame_missing = need - avail;
 		return 0;
+	}
 	ret = wire_decode(arena, hdr.type, start + WIRE_FRAME_HDR_SIZE, hdr.len, &frame->msg);
 	if (ret) {
 		snprintf(err, err_len, "undecodable %s message (%u bytes)", wire_type_name(hdr.type),
@@ -63,13 +70,15 @@ int rx_buffer_next(struct rx_buffer *rb, struct wire_arena *arena, struct rx_fra
 					 ph->length, WIRE_MAX_PAYLOAD);
 				return -EMSGSIZE;
 			}
-			if (avail < need + ph->length) {
-				rb->frame_missing = need + ph->length - avail;
-				return 0;
-			}
-			frame->payload = start + need;
 			frame->payload_len = ph->length;
-			need += ph->length;
+			if (!rb->payload_elsewhere) {
+				if (avail < need + ph->length) {
+					rb->frame_missing = need + ph->length - avail;
+					return 0;
+				}
+				frame->payload = start + need;
+				need += ph->length;
+			}
 		}
 	}
 	frame->frame_len = need;

@@ -21,14 +21,23 @@ struct rx_buffer {
 	 * for the rest of a large run instead of one per arriving segment.
 	 */
 	size_t frame_missing;
+	/*
+	 * Set by the owner: page payloads are not in this buffer. rx_buffer_next() then returns
+	 * a page frame at the end of its header (payload NULL, payload_len its length) for the
+	 * caller to receive the payload where it wants it, and frame_missing always says what
+	 * the next header or body lacks: a receiver that asks for exactly that never takes a
+	 * payload byte into the buffer.
+	 */
+	bool payload_elsewhere;
 };
 
 struct rx_frame {
 	unsigned int type;
 	ProtobufCMessage *msg;  /* decoded body, in the caller's arena */
-	const uint8_t *payload; /* WIRE_PAGE without the zero flag: the page bytes */
+	const uint8_t *payload; /* WIRE_PAGE without the zero flag: the page bytes (see
+				   payload_elsewhere) */
 	uint32_t payload_len;
-	size_t frame_len;       /* header + body + payload */
+	size_t frame_len;       /* header + body + payload (in this buffer) */
 };
 
 int rx_buffer_init(struct rx_buffer *rb, size_t cap);

@@ -163,6 +163,19 @@ int64_t uffd_copy(int uffd, void *dst, const void *src, uint64_t len, int *err_o
 	return install_result(ret, copy.copy, err_out);
 }
 
+int64_t uffd_move(int uffd, void *dst, void *src, uint64_t len, int *err_out)
+{
+	struct uffdio_move move = {
+		.dst = (uintptr_t)dst,
+		.src = (uintptr_t)src,
+		.len = len,
+		.mode = UFFDIO_MOVE_MODE_DONTWAKE,
+	};
+	int ret = ioctl(uffd, UFFDIO_MOVE, &move);
+
+	return install_result(ret, move.move, err_out);
+}
+
 int64_t uffd_continue(int uffd, void *dst, uint64_t len, bool wake, int *err_out)
 {
 	struct uffdio_continue cont = {

@@ -35,6 +35,12 @@ int uffd_unregister(int uffd, void *addr, uint64_t len);
  */
 int64_t uffd_copy(int uffd, void *dst, const void *src, uint64_t len, int *err_out);
 /*
+ * Moves the pages at src (private anonymous memory of this process, each present and not
+ * shared) to dst, leaving holes at src: an install without a copy (Linux 6.8,
+ * UFFD_FEATURE_MOVE).
+ */
+int64_t uffd_move(int uffd, void *dst, void *src, uint64_t len, int *err_out);
+/*
  * Maps the file pages already in the page cache at dst (a MINOR-registered shmem range);
  * wake: also wake the range's waiters (the installs leave that to uffd_wake()).
  */

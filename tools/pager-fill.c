@@ -43,6 +43,9 @@ static void usage(FILE *out)
 		"                         (a memfd, installed by UFFDIO_CONTINUE); a region the\n"
 		"                         source serves in 2 MiB pages (pager-source --hugetlb) is\n"
 		"                         always private hugetlb memory (2 MiB UFFDIO_COPY)\n"
+		"      --install HOW      how pushed pages of anon memory go into place: copy\n"
+		"                         (UFFDIO_COPY, the default) or move (received into pages\n"
+		"                         of their own and moved there, UFFDIO_MOVE, Linux 6.8)\n"
 		"      --listener-cpu N   pin the pager's listener thread (default: not pinned)\n"
 		"      --timeout MS       fail if not complete in this long (default 120000)\n"
 		"      --reconnect-timeout MS  with --listen: after a lost connection, wait this long\n"
@@ -64,7 +67,7 @@ static void usage(FILE *out)
 enum {
 	OPT_TOUCHES = 256, OPT_SEED, OPT_LISTENER_CPU, OPT_TIMEOUT, OPT_RECONNECT, OPT_EXPECT,
 	OPT_JSON, OPT_COVER, OPT_LATENCY_DUMP, OPT_PORT_FILE, OPT_TOKEN_FILE, OPT_MAX_MEMORY,
-	OPT_BACKING,
+	OPT_BACKING, OPT_INSTALL,
 };
 
 static const struct option long_options[] = {
@@ -84,6 +87,7 @@ static const struct option long_options[] = {
 	{ "token-file", required_argument, NULL, OPT_TOKEN_FILE },
 	{ "max-memory", required_argument, NULL, OPT_MAX_MEMORY },
 	{ "backing", required_argument, NULL, OPT_BACKING },
+	{ "install", required_argument, NULL, OPT_INSTALL },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
@@ -166,6 +170,11 @@ static int parse_args(int argc, char **argv, struct config *c)
 			if (strcmp(optarg, "anon") && strcmp(optarg, "shmem"))
 				die("--backing takes anon or shmem");
 			c->shmem = !strcmp(optarg, "shmem");
+			break;
+		case OPT_INSTALL:
+			if (strcmp(optarg, "copy") && strcmp(optarg, "move"))
+				die("--install takes copy or move");
+			c->popts.install_move = !strcmp(optarg, "move");
 			break;
 		case 'q': log_max_level = LOG_ERR; break;
 		case 'h': usage(stdout); return 0;

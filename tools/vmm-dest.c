@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static void usage(FILE *out)
 {
@@ -31,6 +32,9 @@ static void usage(FILE *out)
 		"                           $PAGER_TOKEN; none: any peer of this protocol is admitted)\n"
 		"      --max-memory SIZE    refuse a layout claiming more guest memory (default: this\n"
 		"                           host's RAM)\n"
+		"      --install HOW        how pushed pages go into place: copy (UFFDIO_COPY, the\n"
+		"                           default) or move (received into pages of their own and\n"
+		"                           moved there with UFFDIO_MOVE, Linux 6.8)\n"
 		"      --x-restore-before-listener  for tests only: break the ordering rule (restore\n"
 		"                           the state, then start the listener) to see the watchdog\n"
 		"                           report the restore ioctl that blocks on a page\n"
@@ -44,7 +48,8 @@ static void usage(FILE *out)
 
 enum {
 	OPT_LISTENER_CPU = 256, OPT_WATCHDOG, OPT_RUN_AFTER, OPT_TIMEOUT, OPT_RECONNECT, OPT_JSON,
-	OPT_PORT_FILE, OPT_TOKEN_FILE, OPT_MAX_MEMORY, OPT_WRONG_ORDER
+	OPT_PORT_FILE, OPT_TOKEN_FILE, OPT_MAX_MEMORY, OPT_WRONG_ORDER,
+	OPT_INSTALL
 };
 
 static const struct option long_options[] = {
@@ -58,6 +63,7 @@ static const struct option long_options[] = {
 	{ "port-file", required_argument, NULL, OPT_PORT_FILE },
 	{ "token-file", required_argument, NULL, OPT_TOKEN_FILE },
 	{ "max-memory", required_argument, NULL, OPT_MAX_MEMORY },
+	{ "install", required_argument, NULL, OPT_INSTALL },
 	{ "x-restore-before-listener", no_argument, NULL, OPT_WRONG_ORDER },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -107,6 +113,11 @@ static void parse_options(int argc, char **argv, struct mig_dest_opts *o,
 				die("bad --max-memory '%s'", optarg);
 			break;
 		case OPT_WRONG_ORDER: o->restore_before_listener = true; break;
+		case OPT_INSTALL:
+			if (strcmp(optarg, "copy") && strcmp(optarg, "move"))
+				die("--install takes copy or move");
+			o->install_move = !strcmp(optarg, "move");
+			break;
 		case 'q': log_max_level = LOG_ERR; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); exit(MIG_EXIT_SETUP);

@@ -66,6 +66,8 @@ def _fill_commands(build, c, work, target):
         dst.append("--cover")
     if c["backing"] == "shmem":
         dst += ["--backing", c["backing"]]
+    if c["install"] == "move":
+        dst += ["--install", "move"]
     if where["listener"] is not None:
         dst += ["--listener-cpu", str(where["listener"])]
     return procs.pinned(src, where["source"]), procs.pinned(dst, where["dest"])

@@ -26,9 +26,6 @@ BASELINE_CPUS = {
 
 # Axes of the issue that the pager does not implement yet: value -> why not.
 NOT_IMPLEMENTED = {
-    "install": {"move": "measured slower, so not used: UFFDIO_MOVE of received pages (baselines "
-                        "uffd_stage/move, /move-populate) against UFFDIO_COPY of them "
-                        "(uffd_stage/copy): each moved-out page must be faulted in again"},
     "connections": {1: "the pager always uses two connections (demand and push)"},
 }
 
@@ -99,6 +96,11 @@ def _loopback(mode, s):
     out.append(config("fill", backing="hugetlb", size=s["demand"], cover=True))
     out.append(config("fill", push=True, backing="hugetlb", size=s["push"],
                       repeat=s["push_repeat"]))
+    # Pushed pages received into pages of their own and moved into place (UFFDIO_MOVE,
+    # pager-fill --install move), with faulting threads and alone.
+    out.append(config("fill", push=True, install="move", size=s["push"],
+                      repeat=s["push_repeat"]))
+    out.append(config("fill", push=True, install="move", threads=0, size=s["push"]))
     # The issue's other axes, on the headline configuration: not implemented rows.
     for axis, values in NOT_IMPLEMENTED.items():
         for value in values:

@@ -236,6 +236,16 @@ struct pager_options {
 	/* Told of every fault (see pager_fault_fn); NULL: nobody. */
 	pager_fault_fn on_fault;
 	void *on_fault_opaque;
+	/*
+	 * How pushed pages of private anonymous regions are installed. false (the default):
+	 * received into a buffer that stays mapped, and copied into place (UFFDIO_COPY). true:
+	 * each payload received page aligned into pages of its own, which UFFDIO_MOVE then moves
+	 * into place (no copy, but fresh receive pages for every run: slower on the hosts
+	 * measured, docs/benchmarks.md). Needs UFFD_FEATURE_MOVE (Linux 6.8): pager_create()
+	 * fails with -EOPNOTSUPP without it. memfd and hugetlb regions, and demand answers, are
+	 * copied either way. Since libpager 1.3.
+	 */
+	bool install_move;
 };
 
 /* Defaults into a struct of `size` bytes; pager_options_init() passes the caller's sizeof. */

@@ -201,13 +201,13 @@ uint64_t test_dest_digest(const struct test_dest *td)
 	return digest_final(&d);
 }
 
-static uint64_t pfn_of(int fd, const void *addr, uint32_t page_size)
+uint64_t test_pfn_of(int fd, const void *addr, uint32_t page_size)
 {
 	uint64_t entry = 0;
 	off_t off = (off_t)((uintptr_t)addr / page_size * sizeof(entry));
 
 	check(pread(fd, &entry, sizeof(entry), off) == sizeof(entry), "pagemap read");
-	check(entry & (1ull << 63), "page at %p is not present after completion", addr);
+	check(entry & (1ull << 63), "page at %p is not present", addr);
 	return entry & ((1ull << 55) - 1);
 }
 
@@ -224,7 +224,7 @@ int64_t test_dest_check_zero_pages(const struct test_dest *td, const struct patt
 		for (page = 0; page < td->layout.regions[r].size / td->page_size; page++) {
 			const uint8_t *addr = td->bases[r] + page * td->page_size;
 
-			pfn = pfn_of(fd, addr, td->page_size);
+			pfn = test_pfn_of(fd, addr, td->page_size);
 			if (!pfn) {
 				close(fd);
 				return -1; /* PFNs hidden from this process */

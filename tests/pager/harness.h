@@ -65,6 +65,11 @@ void test_dest_prepare_hugetlb(struct test_dest *td, int port, const struct page
 void test_dest_start(struct test_dest *td, int port, const struct pager_options *opts);
 uint64_t test_dest_digest(const struct test_dest *td);
 /*
+ * The page frame of the present page at addr, through fd, an open /proc/self/pagemap (0 when
+ * PFNs are hidden: no CAP_SYS_ADMIN); a page not present fails the test.
+ */
+uint64_t test_pfn_of(int fd, const void *addr, uint32_t page_size);
+/*
  * Checks through /proc/self/pagemap that every page the pattern makes zero is mapped to the
  * kernel's zero page and no data page is. Returns the number of zero pages checked, or -1 when
  * PFNs are hidden (no CAP_SYS_ADMIN).

@@ -10,17 +10,33 @@
  * - every byte read and the whole memory's digest equal to the source's;
  * - no page requested twice, each page counted once by origin, and every fault that waited
  *   accounted (one latency sample per fault not found present).
+ * The last rounds install the push with UFFDIO_MOVE (pager_options.install_move): the same
+ * must hold, and pushed pages keep the page frame they were received into (a copy never
+ * does: seen through /proc/self/pagemap).
  */
 #include "check.h"
 #include "clock.h"
 #include "harness.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/userfaultfd.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
-#define ROUNDS 4
+#ifndef UFFD_FEATURE_MOVE
+#define UFFD_FEATURE_MOVE (1 << 16) /* Linux 6.8; Debian 12's headers predate it */
+#endif
+
+#define ROUNDS 6
+#define COPY_ROUNDS 4 /* the rounds after these move */
+/* Pages whose received frame is recorded: one in this many. */
+#define PFN_SAMPLE 16
 #define SIZE (32ull << 20)
 #define WALKERS 2
 #define HAMMERS 2
@@ -31,6 +47,8 @@ struct observer {
 	uint32_t page_size;
 	uint32_t *seen;      /* per page: observer calls */
 	uint64_t bad_data;   /* pages whose installed bytes were not the source's */
+	int pagemap_fd;      /* /proc/self/pagemap */
+	uint64_t *data_pfn;  /* per sampled page: the frame of the bytes shown (0: none) */
 };
 
 struct toucher {
@@ -62,6 +80,10 @@ static void on_install(void *opaque, uint32_t region, uint64_t first, uint64_t n
 		if ((first + i) % 8 == 0)
 			for (uint64_t t0 = clock_now_ns(); clock_now_ns() - t0 < SLOW_OBSERVER_NS;)
 				;
+		if (data && (first + i) % PFN_SAMPLE == 0)
+			obs->data_pfn[(first + i) / PFN_SAMPLE] =
+				test_pfn_of(obs->pagemap_fd,
+					    (const uint8_t *)data + i * obs->page_size, obs->page_size);
 		__atomic_fetch_add(&obs->seen[first + i], 1, __ATOMIC_RELEASE);
 	}
 	free(expected);
@@ -111,8 +133,21 @@ static void *toucher_main(void *arg)
 	return NULL;
 }
 
+/* Sampled pages now in the frame their bytes were received into: moved, not copied. */
+static uint64_t pages_moved(const struct test_dest *td, const struct observer *obs)
+{
+	uint64_t i, moved = 0;
+
+	for (i = 0; i < td->pages_total / PFN_SAMPLE; i++)
+		moved += obs->data_pfn[i] &&
+			 test_pfn_of(obs->pagemap_fd, td->bases[0] + i * PFN_SAMPLE * td->page_size,
+				     td->page_size) == obs->data_pfn[i];
+	return moved;
+}
+
 static void run_round(unsigned int round)
 {
+	bool move = round >= COPY_ROUNDS;
 	struct toucher touchers[WALKERS + HAMMERS];
 	struct pager_options opts;
 	struct source_report report;
@@ -121,7 +156,7 @@ static void run_round(unsigned int round)
 	struct observer obs;
 	struct test_dest td;
 	struct pager_stats st;
-	uint64_t page, once = 0;
+	uint64_t page, once = 0, moved;
 	unsigned int i;
 	int ret;
 
@@ -131,8 +166,12 @@ static void run_round(unsigned int round)
 	test_source_start(&sp, &ts);
 	obs = (struct observer){ .pattern = &sp.pattern, .page_size = 4096 };
 	obs.seen = calloc(SIZE / 4096, sizeof(*obs.seen));
-	check(obs.seen != NULL, "calloc");
+	obs.data_pfn = calloc(SIZE / 4096 / PFN_SAMPLE, sizeof(*obs.data_pfn));
+	check(obs.seen && obs.data_pfn, "calloc");
+	obs.pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	check(obs.pagemap_fd >= 0, "pagemap: %s", strerror(errno));
 	pager_options_init(&opts);
+	opts.install_move = move;
 	opts.on_install = on_install;
 	opts.on_install_opaque = &obs;
 	test_dest_start(&td, ts.port, &opts);
@@ -174,22 +213,50 @@ static void run_round(unsigned int round)
 	      (unsigned long long)(st.faults - st.faults_present),
 	      (unsigned long long)st.latency_count);
 	check(st.requests_sent > 0 && st.pages_push > 0, "no race: nothing demanded or pushed");
-	printf("round %u: %llu faults, %llu demand, %llu push, %llu zero, %llu duplicates\n",
-	       round, (unsigned long long)st.faults, (unsigned long long)st.pages_demand,
-	       (unsigned long long)st.pages_push, (unsigned long long)st.pages_zero,
-	       (unsigned long long)st.pages_duplicate);
+	moved = pages_moved(&td, &obs);
+	/* PFNs hidden (no CAP_SYS_ADMIN) read 0: nothing recorded, nothing to compare. */
+	if (move)
+		check(moved > 0 || !test_pfn_of(obs.pagemap_fd, td.bases[0], td.page_size),
+		      "install_move: no pushed page kept the frame it was received into");
+	else
+		check(moved == 0, "UFFDIO_COPY: %llu pages kept the frame of their received bytes",
+		      (unsigned long long)moved);
+	printf("round %u (%s): %llu faults, %llu demand, %llu push, %llu zero, %llu duplicates, "
+	       "%llu of %llu sampled pages moved\n",
+	       round, move ? "move" : "copy", (unsigned long long)st.faults,
+	       (unsigned long long)st.pages_demand, (unsigned long long)st.pages_push,
+	       (unsigned long long)st.pages_zero, (unsigned long long)st.pages_duplicate,
+	       (unsigned long long)moved, (unsigned long long)(td.pages_total / PFN_SAMPLE));
 	pager_destroy(td.pager);
+	close(obs.pagemap_fd);
+	free(obs.data_pfn);
 	free(obs.seen);
+}
+
+static bool kernel_has_move(void)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	int fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
+	bool has;
+
+	check(fd >= 0, "userfaultfd: %s", strerror(errno));
+	has = !ioctl(fd, UFFDIO_API, &api) && (api.features & UFFD_FEATURE_MOVE);
+	close(fd);
+	return has;
 }
 
 int main(void)
 {
-	unsigned int round;
+	unsigned int round, rounds = ROUNDS;
 
 	test_time_bound(150);
 	test_require_userfaultfd();
-	for (round = 0; round < ROUNDS; round++)
+	if (!kernel_has_move()) {
+		printf("not exercised: install_move (this kernel has no UFFDIO_MOVE, Linux 6.8)\n");
+		rounds = COPY_ROUNDS;
+	}
+	for (round = 0; round < rounds; round++)
 		run_round(round);
-	printf("PASS: %u rounds, every page installed and observed once, digests equal\n", ROUNDS);
+	printf("PASS: %u rounds, every page installed and observed once, digests equal\n", rounds);
 	return 0;
 }

@@ -652,6 +652,48 @@ static void test_compact_mid_body(void **state)
 	compact_with_partial(WIRE_FRAME_HDR_SIZE + 2);
 }
 
+/*
+ * payload_elsewhere (install_move's receiver): frame_missing names exactly the rest of the next
+ * header, then of its body; a page frame ends at its body, its payload left to the caller;
+ * a zero run and other frames are as ever.
+ */
+static void test_payload_elsewhere(void **state)
+{
+	size_t page = add_page(8 * PS, 3 * PS, 0, 0);
+	size_t body = page - 3 * PS, zero = add_page(16 * PS, 2 * PS, WIRE_PAGE_FLAG_ZERO, 0);
+	size_t done = add_push_done(), i;
+
+	rb.payload_elsewhere = true;
+	assert_int_equal(next(), 0);
+	assert_int_equal(rb.frame_missing, WIRE_FRAME_HDR_SIZE);
+	for (i = 0; i < body; i++) {
+		size_t part_end = i < WIRE_FRAME_HDR_SIZE ? WIRE_FRAME_HDR_SIZE : body;
+
+		assert_int_equal(rb.frame_missing, part_end - i);
+		feed(i, 1);
+		if (i + 1 < body)
+			assert_int_equal(next(), 0);
+	}
+	assert_int_equal(next(), 1);
+	assert_int_equal(frame.frame_len, body);
+	assert_null(frame.payload);
+	assert_int_equal(frame.payload_len, 3 * PS);
+	assert_int_equal(((const Wire__PageHeader *)frame.msg)->length, 3 * PS);
+	rx_buffer_consume(&rb, &frame);
+	/* The caller took the payload from the socket; the stream goes on after it. */
+	feed(page, zero + done);
+	assert_int_equal(next(), 1);
+	assert_frame(WIRE_PAGE, zero);
+	assert_null(frame.payload);
+	assert_int_equal(frame.payload_len, 0);
+	rx_buffer_consume(&rb, &frame);
+	assert_int_equal(next(), 1);
+	assert_frame(WIRE_PUSH_DONE, done);
+	rx_buffer_consume(&rb, &frame);
+	assert_int_equal(next(), 0);
+	assert_int_equal(rb.frame_missing, WIRE_FRAME_HDR_SIZE);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -661,6 +703,7 @@ int main(void)
 		T(test_empty_and_short_header),
 		T(test_every_type),
 		T(test_page_payload_in_place),
+		T(test_payload_elsewhere),
 		T(test_zero_page_has_no_payload),
 		T(test_byte_by_byte),
 		T(test_two_pieces_every_split),

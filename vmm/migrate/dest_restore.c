@@ -89,6 +89,7 @@ static int register_memory(struct dest_session *s)
 		return ret;
 	pager_options_init(&popts);
 	popts.listener_cpu = s->o->listener_cpu;
+	popts.install_move = s->o->install_move;
 	popts.on_install = on_install;
 	popts.on_install_opaque = &s->rd;
 	popts.hold_push = true; /* restore faults first: they are the downtime */

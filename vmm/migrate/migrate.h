@@ -64,6 +64,7 @@ struct mig_dest_opts {
 	int accept_timeout_ms; /* for the source to connect; -1: forever */
 	const char *port_file; /* the listening port is written here (for port 0) */
 	int listener_cpu;
+	bool install_move; /* pushed pages moved into place (pager_options.install_move) */
 	unsigned int watchdog_ms;
 	int timeout_ms;
 	/* A guest that never finishes (the incrementer) runs this long after the last page. */
