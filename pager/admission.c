@@ -4,7 +4,8 @@
  * under its own deadline, until its hello is whole; a hello that is not right (another
  * protocol, no or the wrong token, another session), and a connection silent past its
  * deadline, are refused with an Error frame naming why and closed. Two admitted connections
- * of one session, one per channel, are the pair the caller gets. A stranger never takes the
+ * of one session, one per channel, are the pair the caller gets; or one alone whose hello
+ * says it carries both channels (v5). A stranger never takes the
  * migration's place, and a silent one never delays the real peer.
  */
 #include "pager.h"
@@ -101,19 +102,26 @@ static void take(struct admission *a, int fd)
 	};
 }
 
-/* An admitted connection's other half, if it is here: its index, or -1. */
+/*
+ * An admitted connection's other half, if it is here: its index; i itself for a connection
+ * that is its whole session (BOTH); or -1.
+ */
 static int partner_of(const struct admission *a, unsigned int i)
 {
 	unsigned int j;
 
+	if (a->conn[i].channel == WIRE__CHANNEL__CHANNEL_BOTH)
+		return (int)i;
 	for (j = 0; j < a->n; j++)
 		if (j != i && a->conn[j].admitted &&
 		    a->conn[j].session_id == a->conn[i].session_id &&
-		    a->conn[j].channel != a->conn[i].channel)
+		    a->conn[j].channel != a->conn[i].channel &&
+		    a->conn[j].channel != WIRE__CHANNEL__CHANNEL_BOTH)
 			return (int)j;
 	return -1;
 }
 
+/* Another admitted connection of i's session that i cannot pair with (the same channel). */
 static bool duplicate_of_admitted(const struct admission *a, unsigned int i)
 {
 	unsigned int j;
@@ -124,6 +132,13 @@ static bool duplicate_of_admitted(const struct admission *a, unsigned int i)
 		    a->conn[j].channel == a->conn[i].channel)
 			return true;
 	return false;
+}
+
+static const char *channel_word(Wire__Channel channel)
+{
+	return channel == WIRE__CHANNEL__CHANNEL_DEMAND ? "demand"
+	       : channel == WIRE__CHANNEL__CHANNEL_PUSH ? "push"
+							: "single";
 }
 
 /* The hello of connection i is whole: admitted, or refused. */
@@ -145,8 +160,7 @@ static void judge(struct admission *a, unsigned int i)
 	c->session_id = hello.session_id;
 	if (duplicate_of_admitted(a, i)) {
 		snprintf(why, sizeof(why), "a second %s connection of session %016" PRIx64,
-			 hello.channel == WIRE__CHANNEL__CHANNEL_DEMAND ? "demand" : "push",
-			 hello.session_id);
+			 channel_word(hello.channel), hello.session_id);
 		refuse(a, i, WIRE__ERROR_CODE__ERROR_SESSION, why);
 		return;
 	}
@@ -214,13 +228,16 @@ static void expire(struct admission *a, uint64_t now)
 	}
 }
 
-/* A pair found: fds in channel order, everyone else told the place is taken. */
+/*
+ * A pair found (or one connection carrying both, i == j): fds in channel order, everyone else
+ * told the place is taken.
+ */
 static void pair_up(struct admission *a, unsigned int i, unsigned int j, int fds[2])
 {
-	unsigned int demand = a->conn[i].channel == WIRE__CHANNEL__CHANNEL_DEMAND ? i : j;
+	unsigned int demand = a->conn[i].channel == WIRE__CHANNEL__CHANNEL_PUSH ? j : i;
 
 	fds[0] = a->conn[demand].fd;
-	fds[1] = a->conn[demand == i ? j : i].fd;
+	fds[1] = i == j ? -1 : a->conn[demand == i ? j : i].fd;
 	a->h->hello.session_id = a->conn[i].session_id;
 	a->conn[i].fd = a->conn[j].fd = -1;
 	while (a->n) {
@@ -340,7 +357,8 @@ int pager_accept_session(int listen_fd, struct pager_handshake *hs, int *demand_
 	ret = handshake_answer(fds[0], fds[1], &h, err, err_len);
 	if (ret) {
 		close(fds[0]);
-		close(fds[1]);
+		if (fds[1] >= 0)
+			close(fds[1]);
 		return ret;
 	}
 	handshake_store_session(&h, hs);

@@ -171,6 +171,12 @@ static int refuse_both(int demand_fd, int push_fd, Wire__ErrorCode code, int ret
 	return ret;
 }
 
+/* The demand socket's channel: DEMAND beside a push socket, BOTH when it is the only one. */
+static Wire__Channel demand_channel(int push_fd)
+{
+	return push_fd < 0 ? WIRE__CHANNEL__CHANNEL_BOTH : WIRE__CHANNEL__CHANNEL_DEMAND;
+}
+
 static int hellos_connected(int demand_fd, int push_fd, struct handshake *h,
 			    struct wire_arena *arena, char *err, size_t err_len)
 {
@@ -181,19 +187,33 @@ static int hellos_connected(int demand_fd, int push_fd, struct handshake *h,
 	if (!x->session_id && getrandom(&x->session_id, sizeof(x->session_id), 0) !=
 				      sizeof(x->session_id))
 		x->session_id = (uint64_t)getpid() << 32 | (uint64_t)time(NULL);
-	ret = send_hello(demand_fd, h, WIRE__CHANNEL__CHANNEL_DEMAND);
-	if (!ret)
+	ret = send_hello(demand_fd, h, demand_channel(push_fd));
+	if (!ret && push_fd >= 0)
 		ret = send_hello(push_fd, h, WIRE__CHANNEL__CHANNEL_PUSH);
 	if (ret) {
 		snprintf(err, err_len, "sending hello: %s", strerror(-ret));
 		return ret;
 	}
 	/* The answers must name our session (hello_check() with it set). */
-	ret = recv_hello(demand_fd, arena, h, WIRE__CHANNEL__CHANNEL_DEMAND, &answer, err, err_len);
-	if (!ret)
+	ret = recv_hello(demand_fd, arena, h, demand_channel(push_fd), &answer, err, err_len);
+	if (!ret && push_fd >= 0)
 		ret = recv_hello(push_fd, arena, h, WIRE__CHANNEL__CHANNEL_PUSH, &answer, err,
 				 err_len);
 	return ret;
+}
+
+/* One connection given: its hello must say it is the only one (BOTH). */
+static int hello_accepted_single(int demand_fd, struct handshake *h, struct wire_arena *arena,
+				 char *err, size_t err_len)
+{
+	Wire__Hello hello;
+	int ret;
+
+	ret = recv_hello(demand_fd, arena, h, WIRE__CHANNEL__CHANNEL_BOTH, &hello, err, err_len);
+	if (ret)
+		return ret;
+	h->hello.session_id = hello.session_id;
+	return handshake_answer(demand_fd, -1, h, err, err_len);
 }
 
 static int hellos_accepted(int *demand_fd, int *push_fd, struct handshake *h,
@@ -202,6 +222,8 @@ static int hellos_accepted(int *demand_fd, int *push_fd, struct handshake *h,
 	Wire__Hello first, second;
 	int ret, tmp;
 
+	if (*push_fd < 0)
+		return hello_accepted_single(*demand_fd, h, arena, err, err_len);
 	ret = recv_hello(*demand_fd, arena, h, WIRE__CHANNEL__CHANNEL_UNSPECIFIED, &first, err,
 			 err_len);
 	if (!ret)
@@ -209,7 +231,8 @@ static int hellos_accepted(int *demand_fd, int *push_fd, struct handshake *h,
 				 err, err_len);
 	if (ret)
 		return ret;
-	if (first.channel == second.channel || first.session_id != second.session_id) {
+	if (first.channel == second.channel || first.channel == WIRE__CHANNEL__CHANNEL_BOTH ||
+	    second.channel == WIRE__CHANNEL__CHANNEL_BOTH || first.session_id != second.session_id) {
 		snprintf(err, err_len, "the two connections do not form one session "
 			 "(channels %d and %d, sessions %llx and %llx)", first.channel,
 			 second.channel, (unsigned long long)first.session_id,
@@ -229,9 +252,9 @@ static int hellos_accepted(int *demand_fd, int *push_fd, struct handshake *h,
 int handshake_answer(int demand_fd, int push_fd, const struct handshake *h, char *err,
 		     size_t err_len)
 {
-	int ret = send_hello(demand_fd, h, WIRE__CHANNEL__CHANNEL_DEMAND);
+	int ret = send_hello(demand_fd, h, demand_channel(push_fd));
 
-	if (!ret)
+	if (!ret && push_fd >= 0)
 		ret = send_hello(push_fd, h, WIRE__CHANNEL__CHANNEL_PUSH);
 	if (ret)
 		snprintf(err, err_len, "sending hello: %s", strerror(-ret));

@@ -33,12 +33,16 @@ void handshake_store_session(const struct handshake *h, struct pager_handshake *
  * Both sockets' hellos. The connecting side speaks first, names the channels and the session
  * (h->hello.session_id, a random one when 0); the accepting side swaps its sockets to match,
  * learns the session (or checks it, when set) and answers. Both must agree on the token and
- * on resume. 0, or -errno with the reason in err (the side that saw a mismatch or waited in
- * vain told the peer with an Error frame).
+ * on resume. *push_fd < 0: one connection carries both channels (protocol v5, Hello channel
+ * BOTH), on both sides. 0, or -errno with the reason in err (the side that saw a mismatch or
+ * waited in vain told the peer with an Error frame).
  */
 int handshake_hellos(int *demand_fd, int *push_fd, bool connected, struct handshake *h,
 		     char *err, size_t err_len);
-/* The accepting side's hellos back, once both connections' hellos were admitted. */
+/*
+ * The accepting side's hellos back, once both connections' hellos were admitted (push_fd < 0:
+ * the one connection's, BOTH).
+ */
 int handshake_answer(int demand_fd, int push_fd, const struct handshake *h, char *err,
 		     size_t err_len);
 
@@ -53,7 +57,8 @@ struct admission_stop {
  * hellos (resume and session as h says), before timeout_ms (-1: none); connections taken by
  * then go on to their own deadlines, so it returns within twice h->timeout_ms past it.
  * Strangers are refused and closed. The hellos are checked, not answered: handshake_answer()
- * does that. 0 with fds[0] demand, fds[1] push and h->hello.session_id set; -ETIMEDOUT;
+ * does that. 0 with fds[0] demand, fds[1] push (-1 for a session of one connection, whose
+ * hello said BOTH) and h->hello.session_id set; -ETIMEDOUT;
  * -ECANCELED (stop said so; stop may be NULL); -errno with err.
  */
 int admission_accept(int listen_fd, struct handshake *h, const struct admission_stop *stop,

@@ -3,7 +3,10 @@
  * The listener thread: one io_uring drives the userfaultfd, the demand socket and the control
  * eventfd. Each turn serves new faults (requests go out first), then demand answers. The push
  * socket is read and installed by the push receiver's thread (push_rx.c), so neither a fault
- * nor a demanded page ever waits behind the push. Lower layers return errors; the listener
+ * nor a demanded page ever waits behind the push. On a session of one connection (protocol
+ * v5, push_fd -1) the pushed pages and PushDone come on the demand socket, and are the
+ * listener's to install: the configuration two connections exist to avoid, kept for paths
+ * that allow one. Lower layers return errors; the listener
  * alone makes one the pager's failure (listener_fail.c).
  */
 #include "listener.h"
@@ -28,7 +31,7 @@ enum cqe_tag {
 };
 
 #define TX_QUEUE_BYTES (64u * 1024u)
-/* Demand answers only: one frame of up to 64 pages at a time, a few outstanding. */
+/* Demand answers (and, on one connection, the push): frames of up to 2 MiB. */
 #define RX_BUFFER_BYTES (1u * 1024u * 1024u)
 
 static int channel_fd(const struct listener *l, enum channel_index ch)
@@ -61,6 +64,8 @@ int listener_create(struct pager *p)
 	if (ret)
 		goto err;
 	for (i = 0; i < CH_COUNT; i++) {
+		if (channel_fd(l, i) < 0)
+			continue; /* one connection carries both channels */
 		ret = net_tune(channel_fd(l, i), p->opts.dead_peer_ms);
 		if (ret)
 			logger_warn(&p->log, "pager: tuning the %s socket: %s", channel_name(i),

@@ -41,7 +41,8 @@ void listener_lose(struct listener *l, const char *fmt, ...)
 	 */
 	push_rx_abort(&l->push);
 	shutdown(p->demand_fd, SHUT_RDWR);
-	shutdown(p->push_fd, SHUT_RDWR);
+	if (p->push_fd >= 0)
+		shutdown(p->push_fd, SHUT_RDWR);
 	l->conn = CONN_LOST;
 }
 
@@ -79,7 +80,8 @@ void listener_finish_lose(struct listener *l)
 	if (l->conn != CONN_LOST || l->rx_armed || l->tx.busy || !push_rx_release_socket(&l->push))
 		return;
 	close(p->demand_fd);
-	close(p->push_fd);
+	if (p->push_fd >= 0)
+		close(p->push_fd);
 	p->demand_fd = p->push_fd = -1;
 	rx_buffer_reset(&l->rx);
 	l->rx_eof = false;
@@ -110,6 +112,8 @@ void listener_adopt(struct listener *l)
 	p->demand_fd = fds[0];
 	p->push_fd = fds[1];
 	for (i = 0; i < CH_COUNT; i++) {
+		if (i == CH_PUSH && p->push_fd < 0)
+			continue; /* one connection for both channels (a resume may change that) */
 		ret = net_tune(i == CH_DEMAND ? p->demand_fd : p->push_fd, p->opts.dead_peer_ms);
 		if (ret)
 			logger_warn(&p->log, "pager: tuning the %s socket: %s", channel_name(i),

@@ -2,7 +2,8 @@
 /*
  * Frames in, on the listener thread: each demand frame is checked (channel, length, layout),
  * then a page frame is installed and a control frame acted on; and what the push receiver
- * reports of the push connection is acted on here too. Any violation fails the pager and
+ * reports of the push connection is acted on here too. On a session of one connection the
+ * push's pages and PushDone come in among the demand answers and are taken here. Any violation fails the pager and
  * tells the source why.
  */
 #include "listener_internal.h"
@@ -93,7 +94,7 @@ static bool on_page_frame(struct listener *l, const struct rx_frame *frame)
 	}
 	first = hdr->offset / ps;
 	count = hdr->length / ps;
-	/* A page without the demand flag needs no request (none are sent this way today). */
+	/* A page without the demand flag needs no request: pushed, on a single connection. */
 	if (hdr->flags & WIRE_PAGE_FLAG_DEMAND) {
 		rq = matching_request(l, hdr, first, count, &ok);
 		if (!rq && ok) {
@@ -125,6 +126,20 @@ static bool on_page_frame(struct listener *l, const struct rx_frame *frame)
 	return true;
 }
 
+/*
+ * PushDone: every page the push had to send came before it. After a damaged push run, whose
+ * header could not be trusted to say which pages it carried, a page still absent and not
+ * asked for may be one it lost: ask for all such pages now.
+ */
+static void push_done(struct listener *l)
+{
+	l->push_done = true;
+	if (l->damaged_push)
+		for (uint32_t i = 0; i < l->p->regions.n; i++)
+			listener_request_missing(l, i, 0, l->p->regions.r[i].pages.n_pages);
+	l->damaged_push = false;
+}
+
 /* Any frame but a page: false when it ends the session (an error, or a protocol violation). */
 static bool on_control_frame(struct listener *l, const struct rx_frame *frame)
 {
@@ -132,6 +147,11 @@ static bool on_control_frame(struct listener *l, const struct rx_frame *frame)
 
 	switch (frame->type) {
 	case WIRE_PUSH_DONE:
+		/* The push's own end, on the connection that carries it. */
+		if (l->p->push_fd < 0) {
+			push_done(l);
+			return true;
+		}
 		listener_protocol_error(l, -EPROTO, WIRE__ERROR_CODE__ERROR_PROTOCOL,
 					"push-done on the demand channel");
 		return false;
@@ -183,20 +203,6 @@ void listener_process_rx(struct listener *l)
 			return;
 		rx_buffer_consume(&l->rx, &frame);
 	}
-}
-
-/*
- * PushDone: every page the push had to send came before it. After a damaged push run, whose
- * header could not be trusted to say which pages it carried, a page still absent and not
- * asked for may be one it lost: ask for all such pages now.
- */
-static void push_done(struct listener *l)
-{
-	l->push_done = true;
-	if (l->damaged_push)
-		for (uint32_t i = 0; i < l->p->regions.n; i++)
-			listener_request_missing(l, i, 0, l->p->regions.r[i].pages.n_pages);
-	l->damaged_push = false;
 }
 
 /* The push receiver stopped reading its connection: normal, lost, or the pager's failure. */

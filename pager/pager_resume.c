@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Public API, recovery on the destination: after a lost connection, the owner brings two new
- * sockets; the hellos name the session with the resume flag, the source learns which pages
+ * Public API, recovery on the destination: after a lost connection, the owner brings new
+ * sockets (two, or one carrying both channels); the hellos name the session with the resume flag, the source learns which pages
  * are here (PresentBitmap frames, then ResumeReady), and the listener takes the sockets over.
  */
 #include "pager_internal.h"
@@ -151,7 +151,8 @@ static int confirm_completion(struct pager *p, int demand_fd, int push_fd,
 	}
 	run_state_confirm(p);
 	close(demand_fd);
-	close(push_fd);
+	if (push_fd >= 0)
+		close(push_fd);
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 #include "clock.h"
 #include "handshake.h"
 #include "net.h"
+#include "source_internal.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -48,7 +49,8 @@ int pager_accept_resume(struct pager *p, int listen_fd, const struct pager_hands
 	ret = pager_resume_admitted(p, fds, &h, err, err_len);
 	if (ret) {
 		close(fds[0]);
-		close(fds[1]);
+		if (fds[1] >= 0)
+			close(fds[1]);
 	}
 	return ret;
 }
@@ -56,10 +58,11 @@ int pager_accept_resume(struct pager *p, int listen_fd, const struct pager_hands
 static int redial_once(struct pager_source *src, const struct net_addr *addr, int timeout_ms,
 		       const struct pager_handshake *hs, int fds[2], char *err, size_t err_len)
 {
-	int i, ret;
+	/* As many connections as the session had: one carries both channels. */
+	int i, ret, n = src->push_fd < 0 ? 1 : 2;
 
 	fds[0] = fds[1] = -1;
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < n; i++) {
 		fds[i] = net_connect(addr, timeout_ms);
 		if (fds[i] < 0) {
 			ret = fds[i];

@@ -65,6 +65,7 @@ int pager_source_create(const struct pager_source_options *opts, struct pager_so
 	src->page_size = (uint32_t)sysconf(_SC_PAGESIZE);
 	src->demand_fd = src->push_fd = -1;
 	pthread_mutex_init(&src->lock, NULL);
+	pthread_mutex_init(&src->send_lock, NULL);
 	*out = src;
 	return 0;
 }
@@ -147,9 +148,11 @@ int pager_source_serve(struct pager_source *src, int demand_fd, int push_fd)
 	pager_source_layout(src, &public_layout);
 	layout_to_wire(&public_layout, layout);
 	src->demand_fd = demand_fd;
-	src->push_fd = push_fd;
+	src->push_fd = push_fd < 0 ? -1 : push_fd;
 	net_tune(demand_fd, (unsigned int)src->opts.io_timeout_ms);
-	net_tune(push_fd, (unsigned int)src->opts.io_timeout_ms);
+	if (push_fd >= 0)
+		net_tune(push_fd, (unsigned int)src->opts.io_timeout_ms);
+	__atomic_store_n(&src->push_finished, false, __ATOMIC_RELEASE);
 	if (src->opts.push) {
 		ret = -pthread_create(&push_thread, NULL, source_push_main, src);
 		if (ret)
@@ -159,7 +162,7 @@ int pager_source_serve(struct pager_source *src, int demand_fd, int push_fd)
 		/* No push: say so at once, so that a quiet push socket is not taken for a dead one. */
 		Wire__PushDone none = WIRE__PUSH_DONE__INIT;
 
-		ret = wire_send(push_fd, WIRE_PUSH_DONE, &none.base, src->opts.io_timeout_ms);
+		ret = source_send_msg(src, source_push_socket(src), WIRE_PUSH_DONE, &none.base);
 		if (ret) {
 			source_lost(src, ret, "push connection: %s", strerror(-ret));
 			ret = -ENOTCONN;
@@ -173,7 +176,9 @@ int pager_source_serve(struct pager_source *src, int demand_fd, int push_fd)
 		 * destination no longer reads must not keep us here.
 		 */
 		__atomic_store_n(&src->stop, true, __ATOMIC_RELEASE);
-		shutdown(push_fd, SHUT_RDWR);
+		/* On the only connection, only when the push is still sending: it is the owner's. */
+		if (src->push_fd >= 0 || !__atomic_load_n(&src->push_finished, __ATOMIC_ACQUIRE))
+			shutdown(source_push_socket(src), SHUT_RDWR);
 		pthread_join(push_thread, NULL);
 	}
 	pthread_mutex_lock(&src->lock);
@@ -240,5 +245,6 @@ void pager_source_destroy(struct pager_source *src)
 		free(src->regions[i].requested);
 	}
 	pthread_mutex_destroy(&src->lock);
+	pthread_mutex_destroy(&src->send_lock);
 	free(src);
 }

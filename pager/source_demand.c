@@ -20,7 +20,7 @@ static int serve_request(struct pager_source *src, const struct wire_layout *lay
 
 	ret = wire_check_page_request(req, layout, src->page_size, err, sizeof(err));
 	if (ret) {
-		wire_send_error(src->demand_fd, WIRE__ERROR_CODE__ERROR_RANGE, err);
+		source_send_error(src, src->demand_fd, WIRE__ERROR_CODE__ERROR_RANGE, err);
 		source_fail(src, ret, "bad page request: %s", err);
 		return ret;
 	}
@@ -64,7 +64,7 @@ static int on_message(struct pager_source *src, const struct wire_layout *layout
 		src->stats.dest_digest = done->memory_digest;
 		pthread_mutex_unlock(&src->lock);
 		ack.pages_received = done->pages_received;
-		wire_send(src->demand_fd, WIRE_COMPLETE, &ack.base, src->opts.io_timeout_ms);
+		source_send_msg(src, src->demand_fd, WIRE_COMPLETE, &ack.base);
 		return 0;
 	}
 	case WIRE_ERROR:
@@ -78,8 +78,8 @@ static int on_message(struct pager_source *src, const struct wire_layout *layout
 			    e->text ? e->text : "");
 		return -EREMOTEIO;
 	default:
-		wire_send_error(src->demand_fd, WIRE__ERROR_CODE__ERROR_PROTOCOL,
-				"unexpected message on the demand channel");
+		source_send_error(src, src->demand_fd, WIRE__ERROR_CODE__ERROR_PROTOCOL,
+				  "unexpected message on the demand channel");
 		source_fail(src, -EPROTO, "unexpected %s message on the demand channel",
 			    wire_type_name(type));
 		return -EPROTO;
@@ -101,8 +101,8 @@ int source_demand_loop(struct pager_source *src, const struct wire_layout *layou
 		ret = wire_recv(src->demand_fd, arena, &type, &msg, -1);
 		if (ret == -EPROTO || ret == -EMSGSIZE || ret == -ENOMEM) {
 			/* Framing lost on the way: a new connection mends it. */
-			wire_send_error(src->demand_fd, WIRE__ERROR_CODE__ERROR_STREAM,
-					"the demand stream is damaged");
+			source_send_error(src, src->demand_fd, WIRE__ERROR_CODE__ERROR_STREAM,
+					  "the demand stream is damaged");
 			source_lost(src, ret, "the demand stream from the destination is damaged: %s",
 				    strerror(-ret));
 			break;

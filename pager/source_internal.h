@@ -40,11 +40,17 @@ struct pager_source {
 	uint32_t page_size;
 	uint32_t n_regions;
 	struct source_region regions[PAGER_MAX_REGIONS];
-	int demand_fd, push_fd;
+	int demand_fd, push_fd; /* push_fd -1: one connection for both channels (v5) */
+	/*
+	 * On one connection, the demand loop and the push thread send on the same socket: each
+	 * whole frame under this lock, so that frames never interleave.
+	 */
+	pthread_mutex_t send_lock;
 
 	/* Latest demanded spot for the push to jump to (prepage_hint_make()), 0 when none. */
 	uint64_t prepage_hint;
 	bool stop;
+	bool push_finished; /* atomic: the push thread has returned from its last send */
 
 	pthread_mutex_t lock;
 	int error;
@@ -114,6 +120,19 @@ void source_lost(struct pager_source *src, int error, const char *fmt, ...)
  */
 int source_send_pages(struct pager_source *src, int fd, struct source_region *r, uint64_t page,
 		      uint64_t count, uint64_t request_id, bool skip_sent, uint64_t *pages_out);
+/*
+ * A message on a serving socket, whole under send_lock when one connection carries both
+ * channels (the other thread may be sending); an Error the same way, best effort.
+ */
+int source_send_msg(struct pager_source *src, int fd, enum wire_type type,
+		    const ProtobufCMessage *msg);
+void source_send_error(struct pager_source *src, int fd, Wire__ErrorCode code, const char *text);
+
+/* The socket the push goes on: its own, or the only one. */
+static inline int source_push_socket(const struct pager_source *src)
+{
+	return src->push_fd >= 0 ? src->push_fd : src->demand_fd;
+}
 
 /* source_push.c: the push thread (pthread start routine, arg the source). */
 void *source_push_main(void *arg);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The push thread: streams every page not yet sent on the push socket, jumping to just after
+ * The push thread: streams every page not yet sent on the push socket (or the only one), jumping to just after
  * the latest demanded page first (pre-paging: the pages near a fault are the likely next
  * faults), then PushDone.
  */
@@ -23,7 +23,7 @@ static int push_from(struct pager_source *src, uint32_t region, uint64_t page, u
 		return 0;
 	if (count > r->n_pages - page)
 		count = r->n_pages - page;
-	ret = source_send_pages(src, src->push_fd, r, page, count, 0, true, &pushed);
+	ret = source_send_pages(src, source_push_socket(src), r, page, count, 0, true, &pushed);
 	stat_add(&src->stats.pages_push, pushed);
 	return ret;
 }
@@ -79,12 +79,13 @@ void *source_push_main(void *arg)
 	ret = push_all(src);
 	if (!ret && !source_stopped(src)) {
 		done.pages_sent = __atomic_load_n(&src->stats.pages_push, __ATOMIC_RELAXED);
-		ret = wire_send(src->push_fd, WIRE_PUSH_DONE, &done.base, src->opts.io_timeout_ms);
+		ret = source_send_msg(src, source_push_socket(src), WIRE_PUSH_DONE, &done.base);
 	}
 	if (ret && !source_stopped(src)) {
 		source_lost(src, ret, "push connection: %s", strerror(-ret));
 		/* Wake the demand loop out of its receive. */
 		shutdown(src->demand_fd, SHUT_RD);
 	}
+	__atomic_store_n(&src->push_finished, true, __ATOMIC_RELEASE);
 	return NULL;
 }

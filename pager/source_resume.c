@@ -39,6 +39,24 @@ static uint64_t apply_bitmap(struct source_region *r, const Wire__PresentBitmap 
 	return set;
 }
 
+/*
+ * A hugetlb region's pages come and go in whole 2 MiB pages: one the bitmaps gave in part (no
+ * destination that follows the protocol says so) is taken as absent, and sent again whole.
+ */
+static void whole_units_only(struct source_region *r)
+{
+	uint64_t page, w;
+
+	if (r->unit_pages == 1)
+		return;
+	for (page = 0; page < r->n_pages; page += r->unit_pages)
+		for (w = page / 64; w < (page + r->unit_pages) / 64; w++)
+			if (__atomic_load_n(&r->sent[w], __ATOMIC_RELAXED) != ~0ull) {
+				mark_unit(r->sent, page, r->unit_pages, false);
+				break;
+			}
+}
+
 /* PresentBitmap frames up to ResumeReady, whose count must be what they said. */
 static int receive_present(struct pager_source *src, int fd, int timeout_ms, char *err,
 			   size_t err_len)
@@ -124,8 +142,10 @@ int pager_source_resume(struct pager_source *src, int *demand_fd, int *push_fd, 
 	ret = receive_present(src, *demand_fd, h.timeout_ms, err, err_len);
 	if (ret)
 		return ret;
-	for (i = 0; i < src->n_regions; i++)
+	for (i = 0; i < src->n_regions; i++) {
+		whole_units_only(&src->regions[i]);
 		now_sent += count_bits(src->regions[i].sent, src->regions[i].n_pages);
+	}
 	stat_add(&src->stats.reconnects, 1);
 	if (was_sent > now_sent)
 		stat_add(&src->stats.pages_resent, was_sent - now_sent);

@@ -54,6 +54,37 @@ static int writev_full(int fd, struct iovec *iov, int iovcnt, int timeout_ms)
 	return 0;
 }
 
+/* On one connection the other thread may be sending: a frame goes whole, under the lock. */
+static void send_lock(struct pager_source *src)
+{
+	if (src->push_fd < 0)
+		pthread_mutex_lock(&src->send_lock);
+}
+
+static void send_unlock(struct pager_source *src)
+{
+	if (src->push_fd < 0)
+		pthread_mutex_unlock(&src->send_lock);
+}
+
+int source_send_msg(struct pager_source *src, int fd, enum wire_type type,
+		    const ProtobufCMessage *msg)
+{
+	int ret;
+
+	send_lock(src);
+	ret = wire_send(fd, type, msg, src->opts.io_timeout_ms);
+	send_unlock(src);
+	return ret;
+}
+
+void source_send_error(struct pager_source *src, int fd, Wire__ErrorCode code, const char *text)
+{
+	send_lock(src);
+	wire_send_error(fd, code, text);
+	send_unlock(src);
+}
+
 static int send_run(struct pager_source *src, int fd, const struct source_region *r,
 		    uint64_t page, uint32_t count, bool zero, uint64_t request_id)
 {
@@ -61,6 +92,7 @@ static int send_run(struct pager_source *src, int fd, const struct source_region
 	uint8_t head[WIRE_FRAME_HDR_SIZE + 64];
 	struct iovec iov[2];
 	ssize_t head_len;
+	int ret;
 
 	hdr.region = r->id;
 	hdr.offset = page * src->page_size;
@@ -78,10 +110,14 @@ static int send_run(struct pager_source *src, int fd, const struct source_region
 	if (zero)
 		stat_add(&src->stats.pages_zero, count);
 	/*
-	 * The push may wait without bound: the destination holds it while it restores vCPU
-	 * state, and a dead peer is caught by TCP keepalive and TCP_USER_TIMEOUT (net_tune).
+	 * The push may wait without bound on its own connection: the destination holds it while
+	 * it restores vCPU state, and a dead peer is caught by TCP keepalive and TCP_USER_TIMEOUT
+	 * (net_tune). On the only connection nothing is held, and the bound is the demand's.
 	 */
-	return writev_full(fd, iov, zero ? 1 : 2, fd == src->push_fd ? -1 : src->opts.io_timeout_ms);
+	send_lock(src);
+	ret = writev_full(fd, iov, zero ? 1 : 2, fd == src->push_fd ? -1 : src->opts.io_timeout_ms);
+	send_unlock(src);
+	return ret;
 }
 
 /* A hugetlb region: each 2 MiB page that [page, page+count) touches, whole, one frame each. */

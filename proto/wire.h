@@ -19,7 +19,7 @@
 #include "wire.pb-c.h"
 
 #define WIRE_MAGIC 0x50474d31u /* "PGM1" */
-#define WIRE_VERSION 4u
+#define WIRE_VERSION 5u
 #define WIRE_FRAME_HDR_SIZE 8u
 #define WIRE_MAX_REGIONS 64u
 #define WIRE_MAX_REQUEST_PAGES 64u

@@ -30,7 +30,8 @@ int wire_check_hello(const Wire__Hello *hello, uint32_t page_size, Wire__Channel
 	if (channel != WIRE__CHANNEL__CHANNEL_UNSPECIFIED && hello->channel != channel)
 		return fail(err, err_len, -EPROTO, "channel %d, expected %d", hello->channel, channel);
 	if (hello->channel != WIRE__CHANNEL__CHANNEL_DEMAND &&
-	    hello->channel != WIRE__CHANNEL__CHANNEL_PUSH)
+	    hello->channel != WIRE__CHANNEL__CHANNEL_PUSH &&
+	    hello->channel != WIRE__CHANNEL__CHANNEL_BOTH)
 		return fail(err, err_len, -EPROTO, "unknown channel %d", hello->channel);
 	if (hello->token.len > WIRE_MAX_TOKEN)
 		return fail(err, err_len, -EPROTO, "a session token of %zu bytes, at most %u",

@@ -46,6 +46,8 @@ static void usage(FILE *out)
 		"      --install HOW      how pushed pages of anon memory go into place: copy\n"
 		"                         (UFFDIO_COPY, the default) or move (received into pages\n"
 		"                         of their own and moved there, UFFDIO_MOVE, Linux 6.8)\n"
+		"      --connections N    with --connect: 2 (demand and push apart, the default) or\n"
+		"                         1 (both on one connection; the source follows)\n"
 		"      --listener-cpu N   pin the pager's listener thread (default: not pinned)\n"
 		"      --timeout MS       fail if not complete in this long (default 120000)\n"
 		"      --reconnect-timeout MS  with --listen: after a lost connection, wait this long\n"
@@ -67,7 +69,7 @@ static void usage(FILE *out)
 enum {
 	OPT_TOUCHES = 256, OPT_SEED, OPT_LISTENER_CPU, OPT_TIMEOUT, OPT_RECONNECT, OPT_EXPECT,
 	OPT_JSON, OPT_COVER, OPT_LATENCY_DUMP, OPT_PORT_FILE, OPT_TOKEN_FILE, OPT_MAX_MEMORY,
-	OPT_BACKING, OPT_INSTALL,
+	OPT_BACKING, OPT_INSTALL, OPT_CONNECTIONS,
 };
 
 static const struct option long_options[] = {
@@ -88,6 +90,7 @@ static const struct option long_options[] = {
 	{ "max-memory", required_argument, NULL, OPT_MAX_MEMORY },
 	{ "backing", required_argument, NULL, OPT_BACKING },
 	{ "install", required_argument, NULL, OPT_INSTALL },
+	{ "connections", required_argument, NULL, OPT_CONNECTIONS },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
@@ -96,7 +99,7 @@ static const struct option long_options[] = {
 struct config {
 	struct pager_options popts;
 	const char *connect_text, *listen_text, *json_path, *dump_path, *port_file, *token_file;
-	uint64_t threads, touches, seed, expect, max_memory;
+	uint64_t threads, touches, seed, expect, max_memory, connections;
 	bool have_expect, cover, shmem;
 	int timeout_ms;
 };
@@ -171,6 +174,10 @@ static int parse_args(int argc, char **argv, struct config *c)
 				die("--backing takes anon or shmem");
 			c->shmem = !strcmp(optarg, "shmem");
 			break;
+		case OPT_CONNECTIONS:
+			if (parse_u64(optarg, 1, 2, &c->connections))
+				die("--connections takes 1 or 2");
+			break;
 		case OPT_INSTALL:
 			if (strcmp(optarg, "copy") && strcmp(optarg, "move"))
 				die("--install takes copy or move");
@@ -232,7 +239,9 @@ static void connect_source(const struct config *c, int fds[2], struct dest *d)
 		if (!ret)
 			ret = pager_receive_layout(fds[0], &d->hs, &d->layout, err, sizeof(err));
 	} else {
-		for (i = 0; i < 2; i++)
+		/* One connection: the source pushes on it too (protocol v5, BOTH). */
+		fds[1] = -1;
+		for (i = 0; i < (int)c->connections; i++)
 			if ((fds[i] = net_connect(&addr, 10000)) < 0)
 				die("cannot connect to %s: %s", text, strerror(-fds[i]));
 		ret = pager_handshake_dest(&fds[0], &fds[1], true, &d->hs, &d->layout, err,
@@ -412,7 +421,7 @@ int main(int argc, char **argv)
 {
 	struct config c = {
 		.connect_text = "127.0.0.1:4444",
-		.threads = 4, .touches = UINT64_MAX, .seed = 1,
+		.threads = 4, .touches = UINT64_MAX, .seed = 1, .connections = 2,
 		.timeout_ms = 120000,
 	};
 	struct toucher workers[64];

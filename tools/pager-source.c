@@ -42,6 +42,8 @@ static void usage(FILE *out)
 		"      --prepage PAGES    pages pushed after each demanded page (default 64, 0: off)\n"
 		"      --demand-cpu N, --push-cpu N   pin the serving threads\n"
 		"      --timeout MS       wait at most this long for the destination (default 30000)\n"
+		"      --connections N    with --connect: 2 (demand and push apart, the default) or\n"
+		"                         1 (both on one connection; the destination follows)\n"
 		"      --reconnect-timeout MS  with --connect: after a lost connection, redial and\n"
 		"                         resume for this long (default 30000, 0: fail at once)\n"
 		"      --token-file FILE  the session token both ends were given (default: $PAGER_TOKEN)\n"
@@ -55,7 +57,7 @@ static void usage(FILE *out)
 enum {
 	OPT_SEED = 256, OPT_ZERO_EVERY, OPT_NO_PUSH, OPT_PUSH_RUN, OPT_PREPAGE, OPT_DEMAND_CPU,
 	OPT_PUSH_CPU, OPT_TIMEOUT, OPT_RECONNECT, OPT_STATS_JSON, OPT_PORT_FILE, OPT_TOKEN_FILE,
-	OPT_HUGETLB,
+	OPT_HUGETLB, OPT_CONNECTIONS,
 };
 
 static const struct option long_options[] = {
@@ -77,6 +79,7 @@ static const struct option long_options[] = {
 	{ "stats-json", required_argument, NULL, OPT_STATS_JSON },
 	{ "port-file", required_argument, NULL, OPT_PORT_FILE },
 	{ "token-file", required_argument, NULL, OPT_TOKEN_FILE },
+	{ "connections", required_argument, NULL, OPT_CONNECTIONS },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
@@ -86,7 +89,7 @@ struct config {
 	struct pager_source_options opts;
 	struct pattern pattern;
 	const char *listen_text, *connect_text, *file, *stats_path, *port_file, *token_file;
-	uint64_t size, regions;
+	uint64_t size, regions, connections;
 	bool hugetlb;
 	int timeout_ms, reconnect_timeout_ms;
 	struct token token;
@@ -143,6 +146,10 @@ static int parse_args(int argc, char **argv, struct config *c)
 			if (parse_u64(optarg, 1, INT32_MAX, &v))
 				die("bad --timeout '%s'", optarg);
 			c->timeout_ms = (int)v;
+			break;
+		case OPT_CONNECTIONS:
+			if (parse_u64(optarg, 1, 2, &c->connections))
+				die("--connections takes 1 or 2");
 			break;
 		case OPT_RECONNECT:
 			if (parse_u64(optarg, 0, INT32_MAX, &v))
@@ -250,7 +257,9 @@ static int handshake(struct config *c, const struct pager_layout *layout, int fd
 	if (net_parse_addr(text, "127.0.0.1", &addr))
 		die("bad address '%s'", text);
 	if (c->connect_text) {
-		for (i = 0; i < 2; i++) {
+		/* One connection: the push goes on the demand connection (protocol v5, BOTH). */
+		fds[1] = -1;
+		for (i = 0; i < (int)c->connections; i++) {
 			fds[i] = net_connect(&addr, c->timeout_ms);
 			if (fds[i] < 0)
 				die("cannot connect to %s: %s", text, strerror(-fds[i]));
@@ -327,6 +336,7 @@ int main(int argc, char **argv)
 		.regions = 1,
 		.timeout_ms = 30000,
 		.reconnect_timeout_ms = 30000,
+		.connections = 2,
 	};
 	struct pager_source *src;
 	struct pager_layout layout;

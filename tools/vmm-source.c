@@ -22,6 +22,9 @@ static void usage(FILE *out)
 		"      --backing KIND       guest memory: anon (private anonymous, the default),\n"
 		"                           shmem (a memfd) or hugetlb (private 2 MiB pages, moved\n"
 		"                           and installed whole); the destination's follows\n"
+		"      --connections N      2: demand and push on connections of their own (the\n"
+		"                           default); 1: both on one (a demanded page may then wait\n"
+		"                           behind pushed ones); the destination follows\n"
 		"  -n, --vcpus N            vCPUs, 1..%d (default 1)\n"
 		"      --seed N             guest seed (default 1)\n"
 		"      --count N            incrementer passes (0: forever) / toucher or nested steps\n"
@@ -54,7 +57,7 @@ static void usage(FILE *out)
 }
 
 enum { OPT_SEED = 256, OPT_COUNT, OPT_IRQCHIP, OPT_KVMCLOCK, OPT_SWITCH_AT, OPT_SWITCH_AFTER, OPT_PRECOPY, OPT_STOP_AND_COPY, OPT_NO_PUSH, OPT_BACKING,
-       OPT_PREPAGE, OPT_TIMEOUT, OPT_RECONNECT, OPT_JSON, OPT_TOKEN_FILE };
+       OPT_PREPAGE, OPT_TIMEOUT, OPT_RECONNECT, OPT_JSON, OPT_TOKEN_FILE, OPT_CONNECTIONS };
 
 static const struct option long_options[] = {
 	{ "connect", required_argument, NULL, 'c' },
@@ -71,6 +74,7 @@ static const struct option long_options[] = {
 	{ "stop-and-copy", no_argument, NULL, OPT_STOP_AND_COPY },
 	{ "no-push", no_argument, NULL, OPT_NO_PUSH },
 	{ "backing", required_argument, NULL, OPT_BACKING },
+	{ "connections", required_argument, NULL, OPT_CONNECTIONS },
 	{ "prepage", required_argument, NULL, OPT_PREPAGE },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "reconnect-timeout", required_argument, NULL, OPT_RECONNECT },
@@ -142,6 +146,11 @@ static void parse_option(int opt, struct mig_source_opts *o, bool *count_given,
 		else
 			die("--backing takes anon, shmem or hugetlb");
 		break;
+	case OPT_CONNECTIONS:
+		if (parse_u64(optarg, 1, 2, &v))
+			die("--connections takes 1 or 2");
+		o->connections = (unsigned int)v;
+		break;
 	case OPT_PREPAGE:
 		if (parse_u64(optarg, 0, 1u << 20, &v))
 			die("bad --prepage '%s'", optarg);
@@ -191,6 +200,7 @@ int main(int argc, char **argv)
 			   .seed = 1 },
 		.connect = default_connect,
 		.backing = PAGER_BACKING_ANON,
+		.connections = 2,
 		.switch_after_ms = 300,
 		.timeout_ms = 60000,
 		.reconnect_timeout_ms = 30000,

@@ -68,6 +68,10 @@ def _fill_commands(build, c, work, target):
         dst += ["--backing", c["backing"]]
     if c["install"] == "move":
         dst += ["--install", "move"]
+    if c["connections"] == 1:
+        # The side that dials decides: pager-fill on loopback, pager-source through netns.
+        dst += ["--connections", "1"]
+        src += ["--connections", "1"]
     if where["listener"] is not None:
         dst += ["--listener-cpu", str(where["listener"])]
     return procs.pinned(src, where["source"]), procs.pinned(dst, where["dest"])
@@ -104,7 +108,8 @@ def _fill_netns(build, c, work):
             relay_port = os.path.join(work, "relay.port")
             relay = procs.start(procs.in_netns(
                 [os.path.join(build, "tools", "pager-relay"), "-q", "--listen", "127.0.0.1:0",
-                 "--to", dest_addr, "--delay-us", str(c["delay_us"]), "--connections", "2",
+                 "--to", dest_addr, "--delay-us", str(c["delay_us"]),
+                 "--connections", str(c["connections"]),
                  "--port-file", relay_port], link.src))
             others.append(relay)
             if not procs.wait_file(relay_port, 10, [relay]):

@@ -118,6 +118,11 @@ PAGER_API void pager_handshake_defaults(struct pager_handshake *hs, size_t size)
  * to resume the session after a lost connection (hs NULL: the defaults, no token, any
  * session). 0, or -errno with the reason in err.
  *
+ * One connection for both channels (protocol v5; since libpager 1.3): the opening side passes
+ * *push_fd -1 and its one socket as *demand_fd; an accepting side given *push_fd -1 expects
+ * exactly that. Demanded pages may then wait behind pushed ones in the one stream: two
+ * connections are the default for that reason.
+ *
  * An accepting side should rather take its connections with pager_accept_session(), which
  * refuses strangers without giving up the migration's place.
  */
@@ -136,7 +141,8 @@ PAGER_API int pager_handshake_dest(int *demand_fd, int *push_fd, bool connected,
  * protocol, no or the wrong token) is refused with an Error frame naming why and closed, and
  * the wait goes on. Connections are read side by side, so a silent stranger does not delay
  * the real peer. The pair is answered; connections still pending then are refused (BUSY).
- * 0 with both sockets (channels in place) and hs->session_id set; -ETIMEDOUT; or -errno with
+ * 0 with both sockets (channels in place; *push_fd -1 for a session of one connection, v5)
+ * and hs->session_id set; -ETIMEDOUT; or -errno with
  * the reason in err. Connections taken before timeout_ms go on to their own deadlines, so it
  * may return up to twice hs->timeout_ms past it. Then the layout: pager_send_layout() or
  * pager_receive_layout().
@@ -285,7 +291,11 @@ PAGER_API int pager_add_region_memfd(struct pager *p, uint32_t id, void *addr, u
  */
 PAGER_API int pager_add_region_hugetlb(struct pager *p, uint32_t id, void *addr, uint64_t size);
 
-/* Takes ownership of both sockets and starts the listener thread. */
+/*
+ * Takes ownership of both sockets and starts the listener thread. push_fd -1: demand_fd is
+ * the session's only connection (v5): the listener installs the pushed pages that come on it
+ * too, and hold_push has no effect.
+ */
 PAGER_API int pager_start(struct pager *p, int demand_fd, int push_fd);
 
 /*
@@ -339,8 +349,9 @@ PAGER_API enum pager_state pager_state(struct pager *p);
 PAGER_API int pager_wait(struct pager *p, int timeout_ms);
 
 /*
- * While disconnected: resumes the session hs->session_id on two new sockets (the owner
- * accepted or dialled them; ownership passes to the pager on success). A source may see the
+ * While disconnected: resumes the session hs->session_id on two new sockets, or one with
+ * push_fd -1 (v5) (the owner accepted or dialled them; ownership passes to the pager on
+ * success). A source may see the
  * loss before the pager does: while running, this first waits up to hs->timeout_ms for the
  * pager to notice it. The hellos name the session with the resume flag (and the token); the
  * pager sends which pages it has, then the listener goes on, sending every outstanding
@@ -503,11 +514,13 @@ PAGER_API int pager_source_switchover(struct pager_source *src, int fd, uint64_t
  * (the error; pager_source_error() says why): -ENOTCONN when the connection was lost (closed,
  * reset, timed out, or the destination found the stream damaged), which
  * pager_source_resume() can recover; anything else is final. Both sockets stay the caller's.
+ * push_fd -1: demand_fd is the only connection (v5): the push goes on it, a whole frame at a
+ * time between the demand answers.
  */
 PAGER_API int pager_source_serve(struct pager_source *src, int demand_fd, int push_fd);
 /*
  * After pager_source_serve() returned -ENOTCONN (the connection was lost, not refused): on two
- * new sockets, the hellos resuming hs->session_id, then the destination's list of the pages
+ * new sockets (or one, *push_fd -1, as in pager_handshake_source()), the hellos resuming hs->session_id, then the destination's list of the pages
  * it has; pages it lacks are sent again, the rest never. Then call pager_source_serve()
  * again. 0, or -errno with the reason in err.
  */
@@ -515,7 +528,8 @@ PAGER_API int pager_source_resume(struct pager_source *src, int *demand_fd, int 
 				  bool connected, const struct pager_handshake *hs, char *err,
 				  size_t err_len);
 /*
- * Redials the destination at addr (two connections) and resumes, every 200 ms until
+ * Redials the destination at addr (two connections, or one when the lost session had one) and
+ * resumes, every 200 ms until
  * timeout_ms has passed. 0 with the new sockets in *demand_fd and *push_fd; or the last
  * attempt's error, with its reason in err.
  */

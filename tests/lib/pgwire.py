@@ -5,7 +5,7 @@ import socket
 import struct
 import time
 
-VERSION = 4
+VERSION = 5
 MAGIC = 0x50474D31
 HELLO, LAYOUT, PAGE, ERROR, VM_CONFIG, VM_STATE, VCPU_STATE, SWITCHOVER = 1, 2, 4, 7, 8, 9, 10, 12
 DEMAND, PUSH = 1, 2

@@ -10,6 +10,8 @@
  * - a hello trickled a byte every 200 ms is refused (TIMEOUT) when its one deadline passes,
  *   not later;
  * - a second demand connection of a session is refused (SESSION);
+ * - a source on one connection carrying both channels (v5) is admitted alone, while a demand
+ *   connection of its session waits for a push half that never comes (refused BUSY);
  * - while resuming session S: a resume of another session, a new session, and a resume of S
  *   with the wrong token are each refused with an Error naming why.
  */
@@ -135,6 +137,8 @@ static void handshake_init_token(struct pager_handshake *hs)
 struct real_source {
 	pthread_t thread;
 	const struct net_addr *addr;
+	bool one_connection; /* demand and push on one (channel BOTH) */
+	uint64_t session;    /* 0: a random one */
 	int ret;
 	char err[512];
 };
@@ -145,13 +149,16 @@ static void *real_source_main(void *arg)
 	struct pager_handshake hs;
 	struct pager_layout layout = { .n_regions = 1, .regions = { { .size = 1 << 20,
 								     .backing = PAGER_BACKING_ANON } } };
-	int fds[2] = { net_connect(r->addr, 5000), net_connect(r->addr, 5000) };
+	int fds[2] = { net_connect(r->addr, 5000),
+		       r->one_connection ? -1 : net_connect(r->addr, 5000) };
 
 	handshake_init_token(&hs);
+	hs.session_id = r->session;
 	r->ret = pager_handshake_source(&fds[0], &fds[1], true, &hs, &layout, r->err,
 					sizeof(r->err));
 	close(fds[0]);
-	close(fds[1]);
+	if (fds[1] >= 0)
+		close(fds[1]);
 	return NULL;
 }
 
@@ -261,6 +268,35 @@ static void second_demand_refused(void)
 	close(lfd);
 }
 
+static void one_connection_admitted(void)
+{
+	struct stranger half = { .channel = WIRE__CHANNEL__CHANNEL_DEMAND, .session = 7 };
+	struct real_source real = { .one_connection = true, .session = 7 };
+	struct pager_handshake hs;
+	struct pager_layout layout;
+	struct net_addr addr;
+	char err[512];
+	int lfd = listen_local(&addr), fds[2];
+
+	printf("one connection for both channels, beside half a pair of its session\n");
+	start(&half, &addr);
+	usleep(100 * 1000);
+	real.addr = &addr;
+	check(!pthread_create(&real.thread, NULL, real_source_main, &real), "thread");
+	handshake_init_token(&hs);
+	check(!pager_accept_session(lfd, &hs, &fds[0], &fds[1], 5000, err, sizeof(err)),
+	      "admission: %s", err);
+	check(fds[1] == -1 && hs.session_id == 7, "admitted push fd %d, session %llx", fds[1],
+	      (unsigned long long)hs.session_id);
+	check(!pager_receive_layout(fds[0], &hs, &layout, err, sizeof(err)), "layout: %s", err);
+	check(layout.n_regions == 1 && layout.regions[0].size == 1 << 20, "the layout differs");
+	pthread_join(real.thread, NULL);
+	check(!real.ret, "the real source: %s", real.err);
+	expect(&half, "half a pair", WIRE__ERROR_CODE__ERROR_BUSY, "taken");
+	close(fds[0]);
+	close(lfd);
+}
+
 static void resume_strangers(void)
 {
 	struct stranger other = { .channel = WIRE__CHANNEL__CHANNEL_DEMAND, .session = 0x99,
@@ -298,6 +334,7 @@ int main(void)
 	test_require_userfaultfd();
 	strangers_first();
 	real_source_after_the_deadline();
+	one_connection_admitted();
 	trickled_hello_times_out();
 	second_demand_refused();
 	resume_strangers();

@@ -34,7 +34,7 @@ static const struct {
 	const char *source_error; /* ...naming this */
 } cases[N_CASES] = {
 	[BAD_VERSION] = { "wrong version", AT_HELLO, "version", WIRE__ERROR_CODE__ERROR_VERSION,
-			  "version 4" },
+			  "version 5" },
 	[WRONG_TOKEN] = { "wrong token", AT_HELLO, "wrong session token",
 			  WIRE__ERROR_CODE__ERROR_TOKEN, "wrong session token" },
 	[WRONG_SESSION] = { "another session", AT_HELLO, "session",

@@ -615,9 +615,9 @@ static void test_hello_rejects(void **state)
 
 	h = good_hello();
 	h.version = WIRE_VERSION - 1;
-	assert_err(hello_check(&h, WIRE__CHANNEL__CHANNEL_DEMAND), -EPROTONOSUPPORT, "version 3");
+	assert_err(hello_check(&h, WIRE__CHANNEL__CHANNEL_DEMAND), -EPROTONOSUPPORT, "version 4");
 	h.version = WIRE_VERSION + 1;
-	assert_err(hello_check(&h, WIRE__CHANNEL__CHANNEL_DEMAND), -EPROTONOSUPPORT, "version 5");
+	assert_err(hello_check(&h, WIRE__CHANNEL__CHANNEL_DEMAND), -EPROTONOSUPPORT, "version 6");
 	h.version = 0;
 	assert_err(hello_check(&h, WIRE__CHANNEL__CHANNEL_DEMAND), -EPROTONOSUPPORT, "version");
 
@@ -639,8 +639,13 @@ static void test_hello_rejects(void **state)
 	h.channel = WIRE__CHANNEL__CHANNEL_UNSPECIFIED;
 	assert_err(hello_check(&h, WIRE__CHANNEL__CHANNEL_DEMAND), -EPROTO, "channel");
 	assert_err(hello_check(&h, WIRE__CHANNEL__CHANNEL_UNSPECIFIED), -EPROTO, "unknown channel 0");
-	h.channel = (Wire__Channel)3;
-	assert_err(hello_check(&h, WIRE__CHANNEL__CHANNEL_UNSPECIFIED), -EPROTO, "unknown channel 3");
+	/* v5: one connection for both channels, expected as such or taken where any is. */
+	h.channel = WIRE__CHANNEL__CHANNEL_BOTH;
+	assert_int_equal(hello_check(&h, WIRE__CHANNEL__CHANNEL_UNSPECIFIED), 0);
+	assert_int_equal(hello_check(&h, WIRE__CHANNEL__CHANNEL_BOTH), 0);
+	assert_err(hello_check(&h, WIRE__CHANNEL__CHANNEL_DEMAND), -EPROTO, "channel 3, expected 1");
+	h.channel = (Wire__Channel)4;
+	assert_err(hello_check(&h, WIRE__CHANNEL__CHANNEL_UNSPECIFIED), -EPROTO, "unknown channel 4");
 	h.channel = (Wire__Channel)-1;
 	assert_err(hello_check(&h, WIRE__CHANNEL__CHANNEL_UNSPECIFIED), -EPROTO, "channel");
 }

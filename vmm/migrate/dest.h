@@ -84,6 +84,7 @@ struct dest_session {
 	bool threads_may_hang;
 
 	int fds[2]; /* demand, push; -1 once the pager owns them */
+	unsigned int connections; /* admitted: 2, or 1 carrying both channels (v5) */
 	int lfd;    /* the listening socket, kept for the source to reconnect */
 	struct pager_handshake hs; /* the options' token and limit; the session once admitted */
 	pthread_t reconnector;

@@ -141,7 +141,9 @@ int dest_accept(struct dest_session *s)
 		return dest_fail(s, MIG_EXIT_SETUP, ret, "no source connected: %s", err);
 	if (ret)
 		return dest_fail(s, MIG_EXIT_MIGRATION, ret, "admitting the source: %s", err);
-	pr_info("source admitted, session %016" PRIx64, s->hs.session_id);
+	s->connections = s->fds[1] < 0 ? 1 : 2;
+	pr_info("source admitted, session %016" PRIx64 "%s", s->hs.session_id,
+		s->connections == 1 ? ", demand and push on one connection" : "");
 	return 0;
 }
 

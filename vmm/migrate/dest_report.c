@@ -45,6 +45,7 @@ static void write_outcome(struct json *j, const struct dest_session *s)
 				  : s->m->backing == PAGER_BACKING_SHMEM	 ? "shmem"
 				  : s->m->backing == PAGER_BACKING_HUGETLB ? "hugetlb"
 									 : "anon");
+	json_kv_u64(j, "connections", s->connections);
 	json_kv_bool(j, "guest_ok", s->guest_ok);
 	json_kv_str(j, "guest_check", s->guest_check);
 	json_kv_bool(j, "digest_match", s->digest_match);

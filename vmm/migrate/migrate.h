@@ -33,6 +33,8 @@ struct mig_source_opts {
 	bool irqchip;
 	/* Guest memory: PAGER_BACKING_ANON or _SHMEM; the destination's follows (its layout). */
 	enum pager_backing backing;
+	/* 2: demand and push apart (the default); 1: both on one connection (protocol v5). */
+	unsigned int connections;
 	/*
 	 * Enable kvmclock as a guest OS would (MSR_KVM_SYSTEM_TIME_NEW, MSR_KVM_WALL_CLOCK_NEW,
 	 * MSR_KVM_STEAL_TIME): their restore makes KVM write guest memory inside KVM_SET_MSRS.

@@ -116,7 +116,7 @@ static int connect_dest(struct source_run *run, const struct net_addr *addr)
 	unsigned int i;
 	int ret;
 
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < o->connections; i++) {
 		run->fds[i] = net_connect(addr, o->timeout_ms);
 		if (run->fds[i] < 0) {
 			pr_err("cannot connect to the destination %s: %s", o->connect,
