@@ -45,7 +45,9 @@ def _cdf_plot(outdir, name, title, curves, limit):
     for i, (label, pts, kvm) in enumerate(curves):
         dat = os.path.join("data", "%s-%d.dat" % (name, i))
         _write(os.path.join(outdir, dat), pts)
-        style = "linespoints dt 2 pt 7" if kvm else "lines lw 2"
+        # gnuplot has 8 colours: the curves past them are dashed, so that none look alike.
+        style = ("linespoints dt 2 pt 7" if kvm else
+                 "lines lw 2" + (" dt %d" % (3 + i // 8) if i >= 8 else ""))
         lines.append("'%s' using 1:2 with %s title '%s'" % (dat, style, label))
     script = "\n".join([
         TERMINAL, "set output '%s.png'" % name, "set title '%s'" % title,
@@ -61,6 +63,18 @@ def _cdf_plot(outdir, name, title, curves, limit):
     return name + ".png"
 
 
+def _axes_label(c):
+    """The axes off their defaults, so that curves of one placement can be told apart."""
+    extra = []
+    if c["backing"] != "anon":
+        extra.append(c["backing"])
+    if c["install"] not in ("copy", "continue"):
+        extra.append(c["install"])
+    if c["connections"] != 2:
+        extra.append("%d conn" % c["connections"])
+    return (" " + ",".join(extra)) if extra else ""
+
+
 def latency_cdfs(outdir, configs, lim):
     made = []
     limit = lim.get("unpinned", {}).get("p50_us")
@@ -72,7 +86,7 @@ def latency_cdfs(outdir, configs, lim):
                 continue
             r = c["result"]
             if c["kind"] == "fill" and r.get("samples_ns"):
-                curves.append(("%dt %s" % (c["threads"], c["placement"]),
+                curves.append(("%dt %s%s" % (c["threads"], c["placement"], _axes_label(c)),
                                _cdf_points(r["samples_ns"]), False))
             elif c["kind"] in ("kvm", "migration") and r["pager_latency_us"]["count"] and (
                     c["kind"] == "kvm" or c.get("run") == 1):
