@@ -77,7 +77,8 @@ int install_run(struct pager *p, struct region *r, uint64_t first, uint64_t coun
 {
 	uint64_t ps = p->regions.page_size, done = 0;
 	/* Only private anonymous memory takes UFFDIO_MOVE; the rest is copied as always. */
-	bool move = movable && !zero && !r->alias && !region_is_hugetlb(r);
+	bool move = movable && !zero && !r->alias && !region_is_hugetlb(r) &&
+		    !__atomic_load_n(&p->move_refused, __ATOMIC_RELAXED);
 
 	/*
 	 * The observer first, before the pages are mapped: then no thread runs on a page the
@@ -112,14 +113,16 @@ int install_run(struct pager *p, struct region *r, uint64_t first, uint64_t coun
 		res->installed += (uint64_t)bytes / ps;
 		if (!ret)
 			continue;
-		if (ret == -EBUSY && move) {
+		if ((ret == -EBUSY || ret == -EINVAL) && move) {
 			/*
-			 * A receive page the kernel cannot move (shared, pinned): copied instead,
-			 * it is as good as moved.
+			 * Pages the kernel will not move (shared or pinned: EBUSY; a mapping unlike
+			 * the staging pages, e.g. mlock()ed guest memory: EINVAL): copied instead,
+			 * which is as good, from now on. Said once.
 			 */
-			logger_warn(&p->log, "pager: UFFDIO_MOVE at %p: %s; copying the rest of the run",
-				    (void *)region_page_addr(&p->regions, r, first + done),
-				    strerror(-ret));
+			if (!__atomic_exchange_n(&p->move_refused, true, __ATOMIC_RELAXED))
+				logger_warn(&p->log, "pager: UFFDIO_MOVE at %p: %s; pushed pages are "
+					    "copied from now on", (void *)region_page_addr(&p->regions,
+					    r, first + done), strerror(-ret));
 			move = false;
 			continue;
 		}

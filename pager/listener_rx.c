@@ -14,9 +14,16 @@
 
 void listener_check_eof(struct listener *l)
 {
-	if (!l->rx_eof || rx_buffer_pending(&l->rx) || l->failed || l->complete_sent)
+	size_t partial = rx_buffer_pending(&l->rx);
+
+	if (!l->rx_eof || l->failed || l->complete_sent)
 		return;
-	listener_lose(l, "the source closed the demand connection");
+	/* Every whole frame was taken before this: what is left can never be completed. */
+	if (partial)
+		listener_lose(l, "the source closed the demand connection in the middle of a frame "
+			      "(%zu bytes of it received)", partial);
+	else
+		listener_lose(l, "the source closed the demand connection");
 }
 
 /* A late copy of an answer already installed (a re-request crossed it): counted, dropped. */

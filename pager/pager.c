@@ -348,7 +348,8 @@ void pager_destroy(struct pager *p)
 	/* Handed over by pager_resume() but never taken by the listener. */
 	if (p->resume_pending) {
 		close(p->resume_fds[0]);
-		close(p->resume_fds[1]);
+		if (p->resume_fds[1] >= 0)
+			close(p->resume_fds[1]);
 	}
 	close(p->ctl_fd);
 	close(p->uffd);

@@ -53,6 +53,7 @@ struct pager {
 	int ctl_fd;
 	bool stop_requested; /* atomics */
 	bool push_released;
+	bool move_refused; /* atomic: UFFDIO_MOVE refused a run once (told once, copied since) */
 	/* pager_resume() hands new sockets to the listener here, under `lock`. */
 	bool resume_pending;
 	int resume_fds[2];

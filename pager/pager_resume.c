@@ -139,8 +139,14 @@ static int confirm_completion(struct pager *p, int demand_fd, int push_fd,
 	ret = send_present(p, demand_fd, h->timeout_ms);
 	if (!ret)
 		ret = wire_send(demand_fd, WIRE_COMPLETE, &done.base, h->timeout_ms);
-	if (!ret)
-		ret = wire_recv(demand_fd, arena, &type, &msg, h->timeout_ms);
+	/*
+	 * On one connection the source's push says it has nothing left (PushDone) on the same
+	 * stream, before or after its answer: passed over, as a second connection's would be.
+	 */
+	do {
+		if (!ret)
+			ret = wire_recv(demand_fd, arena, &type, &msg, h->timeout_ms);
+	} while (!ret && push_fd < 0 && type == WIRE_PUSH_DONE);
 	if (!ret && type != WIRE_COMPLETE)
 		ret = -EPROTO;
 	free(arena);

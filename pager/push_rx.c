@@ -214,7 +214,9 @@ static bool receive_payload(struct push_rx *pr, int fd, struct rx_frame *frame)
 		if (n <= 0) {
 			/* The frame's header is still unconsumed: an EOF here is mid-frame. */
 			if (n == 0)
-				end_reading(pr, PUSH_END_EOF, 0, 0, "the source closed the push connection");
+				end_reading(pr, PUSH_END_EOF, 0, 0, "the source closed the push connection "
+					    "in the middle of a frame (%zu bytes of its payload received)",
+					    have);
 			else
 				end_reading(pr, PUSH_END_RECV, -errno, 0, "push connection to the source: %s",
 					    strerror(errno));
@@ -291,7 +293,11 @@ static void receive(struct push_rx *pr, int fd)
 		if (aborted(pr))
 			return;
 		if (n <= 0) {
-			if (n == 0)
+			if (n == 0 && rx_buffer_pending(&pr->rx))
+				end_reading(pr, PUSH_END_EOF, 0, 0, "the source closed the push connection "
+					    "in the middle of a frame (%zu bytes of it received)",
+					    rx_buffer_pending(&pr->rx));
+			else if (n == 0)
 				end_reading(pr, PUSH_END_EOF, 0, 0, "the source closed the push connection");
 			else
 				end_reading(pr, PUSH_END_RECV, -errno, 0, "push connection to the source: %s",

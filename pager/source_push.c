@@ -83,8 +83,11 @@ void *source_push_main(void *arg)
 	}
 	if (ret && !source_stopped(src)) {
 		source_lost(src, ret, "push connection: %s", strerror(-ret));
-		/* Wake the demand loop out of its receive. */
-		shutdown(src->demand_fd, SHUT_RD);
+		/*
+		 * Wake the demand loop out of its receive. On the only connection, also end its
+		 * sends: a frame of ours may have gone out in part, and nothing may follow it.
+		 */
+		shutdown(src->demand_fd, src->push_fd < 0 ? SHUT_RDWR : SHUT_RD);
 	}
 	__atomic_store_n(&src->push_finished, true, __ATOMIC_RELEASE);
 	return NULL;

@@ -22,12 +22,18 @@ static bool page_is_zero(const uint8_t *page, uint64_t page_size)
 	return true;
 }
 
+/*
+ * The whole of iov, each wait for room bounded by timeout_ms (-1: none). A bounded send does
+ * not block in the kernel (the socket is a blocking one: its peer may have stopped reading),
+ * it polls; an unbounded one blocks, one call for a whole run.
+ */
 static int writev_full(int fd, struct iovec *iov, int iovcnt, int timeout_ms)
 {
 	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = (size_t)iovcnt };
+	int flags = MSG_NOSIGNAL | (timeout_ms >= 0 ? MSG_DONTWAIT : 0);
 
 	while (mh.msg_iovlen) {
-		ssize_t n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+		ssize_t n = sendmsg(fd, &mh, flags);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -35,6 +41,7 @@ static int writev_full(int fd, struct iovec *iov, int iovcnt, int timeout_ms)
 			if (errno == EAGAIN) {
 				struct pollfd pfd = { .fd = fd, .events = POLLOUT };
 
+				/* A shut-down socket wakes this; the next send says why. */
 				if (poll(&pfd, 1, timeout_ms) == 0)
 					return -ETIMEDOUT;
 				continue;

@@ -31,15 +31,27 @@ static struct relay_pair *pair_new(struct relay *r, bool has_session, uint64_t s
 	return p;
 }
 
-/* A Hello names the link's channel and session: it joins the pair missing that channel. */
+/*
+ * A Hello names the link's channel and session: it joins the pair missing that channel. A
+ * connection carrying both channels (v5, BOTH) is a pair alone, its link the demand one: the
+ * rules for the demand channel act on its whole stream, those for the push on nothing.
+ */
 static struct relay_pair *pair_for_hello(struct relay *r, struct relay_link *l,
 					 const struct relay_frame *f)
 {
 	struct relay_pair *p;
 
+	if (f->channel == WIRE__CHANNEL__CHANNEL_BOTH) {
+		l->channel = WIRE__CHANNEL__CHANNEL_DEMAND;
+		p = pair_new(r, true, f->session_id);
+		if (p)
+			p->single = true;
+		return p;
+	}
 	l->channel = f->channel;
 	for (p = r->pairs; p; p = p->next)
-		if (p->has_session && p->session_id == f->session_id && !p->links[l->channel])
+		if (p->has_session && !p->single && p->session_id == f->session_id &&
+		    !p->links[l->channel])
 			return p;
 	return pair_new(r, true, f->session_id);
 }
@@ -64,7 +76,8 @@ int relay_pair_frame(struct relay *r, struct relay_dir *d, const struct relay_fr
 	if (l->pair)
 		return 0;
 	if (f->type == WIRE_HELLO && (f->channel == WIRE__CHANNEL__CHANNEL_DEMAND ||
-				      f->channel == WIRE__CHANNEL__CHANNEL_PUSH))
+				      f->channel == WIRE__CHANNEL__CHANNEL_PUSH ||
+				      f->channel == WIRE__CHANNEL__CHANNEL_BOTH))
 		p = pair_for_hello(r, l, f);
 	else
 		p = pair_new(r, false, 0); /* not this protocol: a pair of its own, channel other */

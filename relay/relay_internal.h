@@ -108,6 +108,7 @@ struct relay_pair {
 	uint64_t session_id;
 	bool has_session;
 	struct relay_link *links[RELAY_CHANNELS];
+	bool single; /* v5: one connection (Hello channel BOTH) is the whole session */
 	struct relay_phases phases;
 	uint32_t fired[RELAY_MAX_RULES];                /* for rules with `every` */
 	uint64_t hold_until[RELAY_CHANNELS][2];         /* [channel][link direction] */

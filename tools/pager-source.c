@@ -312,7 +312,8 @@ static int serve(const struct config *c, struct pager_source *src, int fds[2])
 			return ret;
 		pr_warn("connection lost (%s): redialling", pager_source_error(src));
 		close(fds[0]);
-		close(fds[1]);
+		if (fds[1] >= 0)
+			close(fds[1]);
 		if (net_parse_addr(c->connect_text, "127.0.0.1", &addr))
 			return -EINVAL;
 		ret = pager_source_redial(src, (const struct sockaddr *)&addr.ss, addr.len, &c->hs,

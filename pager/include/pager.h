@@ -248,8 +248,9 @@ struct pager_options {
 	 * each payload received page aligned into pages of its own, which UFFDIO_MOVE then moves
 	 * into place (no copy, but fresh receive pages for every run: slower on the hosts
 	 * measured, docs/benchmarks.md). Needs UFFD_FEATURE_MOVE (Linux 6.8): pager_create()
-	 * fails with -EOPNOTSUPP without it. memfd and hugetlb regions, and demand answers, are
-	 * copied either way. Since libpager 1.3.
+	 * fails with -EOPNOTSUPP without it. memfd and hugetlb regions, demand answers, and the
+	 * pushed pages of a session on one connection (the listener installs those) are copied
+	 * either way. Since libpager 1.3.
 	 */
 	bool install_move;
 };
@@ -528,7 +529,8 @@ PAGER_API int pager_source_resume(struct pager_source *src, int *demand_fd, int 
 				  bool connected, const struct pager_handshake *hs, char *err,
 				  size_t err_len);
 /*
- * Redials the destination at addr (two connections, or one when the lost session had one) and
+ * Redials the destination at addr (two connections, or one when the last pager_source_serve()
+ * had one) and
  * resumes, every 200 ms until
  * timeout_ms has passed. 0 with the new sockets in *demand_fd and *push_fd; or the last
  * attempt's error, with its reason in err.

@@ -41,6 +41,8 @@ CLOSED = "the source closed the"  # ... demand connection / push connection
 VMM_GUEST = ["--guest", "pattern", "--mem", "16M", "--vcpus", "2", "--switch-at", "4",
              "--kvmclock"]
 
+ONE_CONNECTION = ["--connections", "1"]
+
 # name: (ends, spec, expected outcome[, run options]); fires: rules (from 1) that must fire,
 # default all. Run options: size (the fill's image, default 16M).
 SCENARIOS = {
@@ -74,6 +76,16 @@ SCENARIOS = {
     # The Complete is never acknowledged: after the silence bound the destination takes the
     # connection as lost, and the resumed session tells the source.
     "fill-blackhole-completion": ("fill", "blackhole@phase=completion", OK(min_ms=4500)),
+    # Demand and push on one connection (protocol v5, the relay sees it as a demand link that
+    # is its whole pair): a cut mid-push resumed on one connection; a cut that takes the
+    # Complete (the source's PushDone then comes on the same stream as its answer); damage.
+    "fill1-cut-mid-push": ("fill", "cut:demand,to-dest@frames=200",
+                           OK(cut=["demand"], reconnects=1), {"source_args": ONE_CONNECTION}),
+    "fill1-cut-completion": ("fill", "cut@phase=completion", OK(reconnects=0),
+                             {"source_args": ONE_CONNECTION}),
+    "fill1-shaped": ("fill", "delay=100us..1ms;reorder:demand@window=4;dup@p=0.05;"
+                     "corrupt:demand@p=0.01", OK(corrupt=True, fires=[1, 2, 3, 4]),
+                     {"source_args": ONE_CONNECTION}),
     # One relay, two sessions in a row: the cut fires once, then once per pair with every.
     "fill-reconnect": ("fill2", "cut:push@frames=20", [OK(reconnects=1), OK()]),
     "fill-reconnect-every": ("fill2", "cut:push@frames=20,every", [OK()] * 2),
@@ -128,7 +140,8 @@ def run(build, name):
         # No pre-paging: a damaged page asked again must not move the push's order.
         return [faultlib.run_fill(build, spec, seed=s, fill_args=REPLAY_FILL_ARGS,
                                   source_args=["--prepage", "0"]) for s in (7, 7, 8)]
-    return [faultlib.run_fill(build, spec, fill_args=FILL_ARGS, size=opts.get("size", "16M"))]
+    return [faultlib.run_fill(build, spec, fill_args=FILL_ARGS, size=opts.get("size", "16M"),
+                              source_args=opts.get("source_args", ()))]
 
 
 def check_outcome(o, want, spec):

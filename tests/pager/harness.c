@@ -246,3 +246,24 @@ int64_t test_dest_check_zero_pages(const struct test_dest *td, const struct patt
 	close(fd);
 	return zeros;
 }
+
+void *test_walker_main(void *arg)
+{
+	struct test_walker *w = arg;
+	uint64_t pages = w->td->pages_total, i;
+	uint8_t *expected = malloc(w->td->page_size);
+
+	check(expected != NULL, "malloc");
+	for (i = 0; i < pages; i++) {
+		uint64_t page = (w->start + i * w->stride) % pages;
+		const uint8_t *addr = w->td->bases[0] + page * w->td->page_size;
+
+		pattern_fill_page(w->pattern, 0, page, expected, w->td->page_size);
+		if (memcmp(addr, expected, w->td->page_size)) {
+			w->bad++;
+			w->bad_page = page;
+		}
+	}
+	free(expected);
+	return NULL;
+}

@@ -6,6 +6,7 @@
 #ifndef TESTS_PAGER_HARNESS_H
 #define TESTS_PAGER_HARNESS_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -75,5 +76,19 @@ uint64_t test_pfn_of(int fd, const void *addr, uint32_t page_size);
  * PFNs are hidden (no CAP_SYS_ADMIN).
  */
 int64_t test_dest_check_zero_pages(const struct test_dest *td, const struct pattern *pattern);
+
+/*
+ * A thread reading every page of region 0 once, in the order start + i * stride (mod pages),
+ * each against the source's pattern: from its first access a page must be whole and final.
+ */
+struct test_walker {
+	pthread_t thread;
+	const struct test_dest *td;
+	const struct pattern *pattern;
+	uint64_t start, stride;
+	uint64_t bad, bad_page; /* pages that did not read as the source's, and the last one */
+};
+/* pthread start routine, arg a struct test_walker. */
+void *test_walker_main(void *arg);
 
 #endif

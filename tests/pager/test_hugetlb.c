@@ -22,34 +22,6 @@
 #define IMAGE (32ull << 20)
 #define THREADS 2
 
-struct walker {
-	pthread_t thread;
-	const struct test_dest *td;
-	const struct pattern *pattern;
-	uint64_t start, stride;
-	uint64_t bad, bad_page;
-};
-
-static void *walker_main(void *arg)
-{
-	struct walker *w = arg;
-	uint64_t pages = w->td->pages_total, i;
-	uint8_t *expected = malloc(w->td->page_size);
-
-	check(expected != NULL, "malloc");
-	for (i = 0; i < pages; i++) {
-		uint64_t page = (w->start + i * w->stride) % pages;
-
-		pattern_fill_page(w->pattern, 0, page, expected, w->td->page_size);
-		if (memcmp(w->td->bases[0] + page * w->td->page_size, expected, w->td->page_size)) {
-			w->bad++;
-			w->bad_page = page;
-		}
-	}
-	free(expected);
-	return NULL;
-}
-
 static char last_error[512];
 
 static void keep_log(void *opaque, int level, const char *msg)
@@ -97,7 +69,7 @@ int main(void)
 	struct test_source ts;
 	struct test_dest td;
 	struct source_report report;
-	struct walker walkers[THREADS];
+	struct test_walker walkers[THREADS];
 	struct pager_options opts;
 	struct pager_stats st;
 	uint8_t *wrong, *page_buf, *into;
@@ -170,10 +142,10 @@ int main(void)
 	      "read(2) into a missing hugetlb page: %s", strerror(errno));
 
 	for (i = 0; i < THREADS; i++) {
-		walkers[i] = (struct walker){ .td = &td, .pattern = &sp.pattern,
+		walkers[i] = (struct test_walker){ .td = &td, .pattern = &sp.pattern,
 					      .start = (uint64_t)i * 4099,
 					      .stride = 2 * (uint64_t)i + 1 };
-		check(!pthread_create(&walkers[i].thread, NULL, walker_main, &walkers[i]), "thread");
+		check(!pthread_create(&walkers[i].thread, NULL, test_walker_main, &walkers[i]), "thread");
 	}
 	ret = pager_wait(td.pager, 90000);
 	check(ret == 0, "pager_wait: %d (%s)", ret, pager_error(td.pager));

@@ -21,36 +21,6 @@
 #define THREADS 2
 #define WRONG_PAGES 64
 
-struct walker {
-	pthread_t thread;
-	const struct test_dest *td;
-	const struct pattern *pattern;
-	uint64_t start, stride;
-	uint64_t bad, bad_page; /* pages that did not read as the source's, and the last one */
-};
-
-static void *walker_main(void *arg)
-{
-	struct walker *w = arg;
-	uint64_t pages = w->td->pages_total, i;
-	uint8_t *expected = malloc(w->td->page_size);
-
-	check(expected != NULL, "malloc");
-	for (i = 0; i < pages; i++) {
-		uint64_t page = (w->start + i * w->stride) % pages;
-		const uint8_t *addr = w->td->bases[0] + page * w->td->page_size;
-
-		pattern_fill_page(w->pattern, 0, page, expected, w->td->page_size);
-		/* Whole and final from the first access: never a half-written page. */
-		if (memcmp(addr, expected, w->td->page_size)) {
-			w->bad++;
-			w->bad_page = page;
-		}
-	}
-	free(expected);
-	return NULL;
-}
-
 static int warnings;
 
 static void count_log(void *opaque, int level, const char *msg)
@@ -68,7 +38,7 @@ int main(void)
 	struct test_source ts;
 	struct test_dest td;
 	struct source_report report;
-	struct walker walkers[THREADS];
+	struct test_walker walkers[THREADS];
 	struct pager_options opts;
 	struct pager_stats st;
 	uint8_t *wrong, *page_buf, *into;
@@ -125,9 +95,9 @@ int main(void)
 	      "read(2) into a missing memfd page: %s", strerror(errno));
 
 	for (i = 0; i < THREADS; i++) {
-		walkers[i] = (struct walker){ .td = &td, .pattern = &sp.pattern,
+		walkers[i] = (struct test_walker){ .td = &td, .pattern = &sp.pattern,
 					      .start = (uint64_t)i * 1031, .stride = 2 * (uint64_t)i + 1 };
-		check(!pthread_create(&walkers[i].thread, NULL, walker_main, &walkers[i]), "thread");
+		check(!pthread_create(&walkers[i].thread, NULL, test_walker_main, &walkers[i]), "thread");
 	}
 	ret = pager_wait(td.pager, 90000);
 	check(ret == 0, "pager_wait: %d (%s)", ret, pager_error(td.pager));
