@@ -3,8 +3,8 @@
  * Frames in, on the listener thread: each demand frame is checked (channel, length, layout),
  * then a page frame is installed and a control frame acted on; and what the push receiver
  * reports of the push connection is acted on here too. On a session of one connection the
- * push's pages and PushDone come in among the demand answers and are taken here. Any violation fails the pager and
- * tells the source why.
+ * push's pages and PushDone come in among the demand answers and are taken here. Any
+ * violation fails the pager and tells the source why.
  */
 #include "listener_internal.h"
 #include "install.h"

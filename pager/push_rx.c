@@ -20,10 +20,6 @@
 
 #define PUSH_RX_BUFFER_BYTES (8u * 1024u * 1024u)
 
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23
-#endif
-
 int push_rx_init(struct push_rx *pr, struct pager *p)
 {
 	int ret;
